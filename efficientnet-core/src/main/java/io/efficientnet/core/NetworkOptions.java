@@ -1,0 +1,56 @@
+package io.efficientnet.core;
+
+import org.deeplearning4j.nn.conf.CacheMode;
+import org.deeplearning4j.nn.conf.WorkspaceMode;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.learning.config.IUpdater;
+
+/**
+ * Everything about the built graph that is not the architecture itself.
+ *
+ * @param numClasses         classifier outputs (used when {@code includeTop})
+ * @param includeTop         whether to end in global pooling, dropout and the softmax classifier
+ * @param pooling            pooling of a headless network
+ * @param multiScaleFeatures outputs are the last block outputs at strides 2, 4, 8, 16 and 32 (no head)
+ * @param dropoutRate        fraction dropped before the classifier
+ * @param dropPathRate       drop-path rate of the last block (block b of N gets rate·b/N)
+ * @param padding            convolution padding scheme
+ * @param batchNormEpsilon   batch-norm ε
+ * @param batchNormMomentum  batch-norm moving-average momentum
+ * @param seed               seed for weight initialisation
+ * @param updater            updater set on every layer
+ * @param workspaceMode      training and inference workspace mode
+ * @param cacheMode          cache mode
+ * @param dataType           network data type
+ */
+public record NetworkOptions(int numClasses, boolean includeTop, Pooling pooling, boolean multiScaleFeatures,
+                             double dropoutRate, double dropPathRate, Padding padding, double batchNormEpsilon,
+                             double batchNormMomentum, long seed, IUpdater updater, WorkspaceMode workspaceMode,
+                             CacheMode cacheMode, DataType dataType) {
+
+    public NetworkOptions {
+        if (numClasses < 1) {
+            throw new IllegalArgumentException("number of classes must be >= 1, got " + numClasses);
+        }
+        if (!(dropoutRate >= 0 && dropoutRate < 1)) {
+            throw new IllegalArgumentException("dropout rate must be in [0, 1), got " + dropoutRate);
+        }
+        if (!(dropPathRate >= 0 && dropPathRate < 1)) {
+            throw new IllegalArgumentException("drop-path rate must be in [0, 1), got " + dropPathRate);
+        }
+        if (!(batchNormEpsilon > 0)) {
+            throw new IllegalArgumentException("batch-norm epsilon must be > 0, got " + batchNormEpsilon);
+        }
+        if (!(batchNormMomentum >= 0 && batchNormMomentum < 1)) {
+            throw new IllegalArgumentException("batch-norm momentum must be in [0, 1), got " + batchNormMomentum);
+        }
+        if (pooling == null || padding == null || updater == null || workspaceMode == null || cacheMode == null
+                || dataType == null) {
+            throw new IllegalArgumentException("pooling, padding, updater, workspace mode, cache mode and data type "
+                    + "must not be null");
+        }
+        if (!dataType.isFPType()) {
+            throw new IllegalArgumentException("data type must be floating point, got " + dataType);
+        }
+    }
+}
