@@ -1,0 +1,32 @@
+package io.efficientnet.cli;
+
+import io.efficientnet.core.ModelSummary;
+import org.nd4j.shade.jackson.databind.ObjectMapper;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+import java.util.concurrent.Callable;
+
+/** {@code efficientnet summary}: per-stage blocks, channels, output sizes, parameters and MACs. */
+@Command(name = "summary", mixinStandardHelpOptions = true,
+        description = "Print the per-stage structure, parameter count and multiply-accumulates of a variant.")
+public final class SummaryCommand implements Callable<Integer> {
+
+    @Mixin
+    ModelOptions model;
+
+    @Option(names = "--json", description = "print one JSON object instead of a table")
+    boolean json;
+
+    @Override
+    public Integer call() throws Exception {
+        ModelSummary summary = model.builder().build().summary();
+        if (json) {
+            System.out.println(new ObjectMapper().writeValueAsString(summary.toMap()));
+        } else {
+            System.out.print(summary.toTable());
+        }
+        return 0;
+    }
+}
