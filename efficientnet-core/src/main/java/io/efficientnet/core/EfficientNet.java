@@ -13,6 +13,14 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.learning.config.Adam;
 import org.nd4j.linalg.learning.config.IUpdater;
 
+import io.efficientnet.core.weights.ImageNetPreprocessing;
+import io.efficientnet.core.weights.PretrainedWeights;
+import io.efficientnet.core.weights.WeightSource;
+import org.deeplearning4j.common.resources.DL4JResources;
+import org.deeplearning4j.common.resources.ResourceType;
+
+import java.io.IOException;
+import java.nio.file.Path;
 import java.util.Locale;
 
 /**
@@ -31,6 +39,8 @@ import java.util.Locale;
 public class EfficientNet extends ZooModel<ComputationGraph> {
 
     private final String name;
+    private final Variant pretrainedVariant;
+    private final WeightSource pretrainedSource;
     private final Scaling scaling;
     private final NetworkOptions options;
     private int channels;
@@ -61,6 +71,8 @@ public class EfficientNet extends ZooModel<ComputationGraph> {
         }
         this.scaling = s;
         this.name = label;
+        this.pretrainedVariant = b.phi == null && b.width == null && b.depth == null ? b.variant : null;
+        this.pretrainedSource = b.pretrainedSource;
         this.channels = b.channels;
         this.height = b.height != null ? b.height : s.resolution();
         this.width = b.inputWidth != null ? b.inputWidth : s.resolution();
@@ -118,15 +130,64 @@ public class EfficientNet extends ZooModel<ComputationGraph> {
         return graph;
     }
 
+    /**
+     * Builds the network and loads the official Keras ImageNet weights: downloaded once (MD5-checked), converted,
+     * cached under DL4J's resource folder ({@code ~/.deeplearning4j/models/efficientnet}) and reused offline.
+     * Works for B0–B7 at any input size, with top (1000 classes), headless, or multi-scale. The weights expect RGB
+     * input normalised by {@link ImageNetPreprocessing#normalizer()}. Use {@link Builder#pretrainedSource} or the
+     * system properties {@value WeightSource#FILE_PROPERTY} / {@value WeightSource#MIRROR_PROPERTY} for local
+     * files and mirrors.
+     *
+     * @throws IOException if the weights cannot be had (the message says why and how to retry)
+     */
     @Override
-    public <M extends Model> M initPretrained(PretrainedType pretrainedType) throws java.io.IOException {
-        throw new UnsupportedOperationException("pretrained weights for EfficientNet " + name + " ("
-                + pretrainedType + ") are not available");
+    @SuppressWarnings("unchecked")
+    public <M extends Model> M initPretrained(PretrainedType pretrainedType) throws IOException {
+        if (pretrainedType != PretrainedType.IMAGENET) {
+            throw new UnsupportedOperationException("EfficientNet has ImageNet weights only, not " + pretrainedType);
+        }
+        if (pretrainedVariant == null) {
+            throw new UnsupportedOperationException("ImageNet weights exist for B0-B7 with their published width and "
+                    + "depth only; this model is " + name);
+        }
+        boolean top = options.includeTop() && !options.multiScaleFeatures();
+        if (top && options.numClasses() != 1000) {
+            throw new IllegalStateException("ImageNet weights have 1000 classes but the model has "
+                    + options.numClasses() + ": build it with includeTop(false) and add your own classifier, or "
+                    + "replace 'predictions' with TransferLearning");
+        }
+        WeightSource source = pretrainedSource != null ? pretrainedSource
+                : WeightSource.imagenet(pretrainedVariant, top);
+        Path cacheDir = DL4JResources.getDirectory(ResourceType.ZOO_MODEL, "efficientnet").toPath();
+        Variant v = pretrainedVariant;
+        Path zip = PretrainedWeights.cachedModel(source, withTop -> EfficientNet.builder().variant(v)
+                .includeTop(withTop).pooling(Pooling.NONE).build().init(), v.id(), cacheDir);
+        ComputationGraph cached = PretrainedWeights.restore(zip);
+        ComputationGraph net = init();
+        for (org.deeplearning4j.nn.api.Layer layer : net.getLayers()) {
+            if (layer.numParams() == 0) {
+                continue;
+            }
+            String layerName = layer.conf().getLayer().getLayerName();
+            org.deeplearning4j.nn.api.Layer from = cached.getLayer(layerName);
+            if (from == null || from.numParams() != layer.numParams()) {
+                throw new IOException("the weights in " + zip + " (from " + source.uri() + ") do not fit layer '"
+                        + layerName + "' of this " + name + " model" + (from == null && layerName.equals("predictions")
+                        ? ": the weight file has no classifier; build the model with includeTop(false)" : ""));
+            }
+            layer.setParams(from.params());
+        }
+        return (M) net;
     }
 
     @Override
     public String pretrainedUrl(PretrainedType pretrainedType) {
-        return null;
+        if (pretrainedType != PretrainedType.IMAGENET || pretrainedVariant == null) {
+            return null;
+        }
+        WeightSource source = pretrainedSource != null ? pretrainedSource
+                : WeightSource.imagenet(pretrainedVariant, options.includeTop());
+        return source.uri().toString();
     }
 
     @Override
@@ -185,6 +246,7 @@ public class EfficientNet extends ZooModel<ComputationGraph> {
         private WorkspaceMode workspaceMode = WorkspaceMode.ENABLED;
         private CacheMode cacheMode = CacheMode.NONE;
         private DataType dataType = DataType.FLOAT;
+        private WeightSource pretrainedSource;
 
         private Builder() {
         }
@@ -317,6 +379,12 @@ public class EfficientNet extends ZooModel<ComputationGraph> {
         /** Network data type (default FLOAT). */
         public Builder dataType(DataType type) {
             this.dataType = type;
+            return this;
+        }
+
+        /** Where {@link EfficientNet#initPretrained} takes weights from (default: the official Keras files). */
+        public Builder pretrainedSource(WeightSource source) {
+            this.pretrainedSource = source;
             return this;
         }
 

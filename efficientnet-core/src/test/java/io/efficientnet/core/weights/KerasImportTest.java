@@ -27,17 +27,21 @@ class KerasImportTest {
     static Map<String, INDArray> golden;
 
     @BeforeAll
-    static void readGolden() throws URISyntaxException {
+    static synchronized void readGolden() throws URISyntaxException {
+        if (golden != null) {
+            return;
+        }
         weights = resource("golden/efficientnet-b0-keras-random.h5");
-        golden = new java.util.HashMap<>();
+        Map<String, INDArray> g = new java.util.HashMap<>();
         try (HdfFile f = new HdfFile(resource("golden/efficientnet-b0-keras-random.golden.h5"))) {
             for (String name : new String[] {"input", "stem_activation", "block1a", "top_activation", "avg_pool",
                     "logits", "predictions"}) {
                 var ds = f.getDatasetByPath(name);
                 long[] shape = java.util.Arrays.stream(ds.getDimensions()).asLongStream().toArray();
-                golden.put(name, Nd4j.createFromArray((float[]) ds.getDataFlat()).reshape(shape));
+                g.put(name, Nd4j.createFromArray((float[]) ds.getDataFlat()).reshape(shape));
             }
         }
+        golden = g;
     }
 
     static Path resource(String name) throws URISyntaxException {
