@@ -13,6 +13,11 @@ import java.nio.file.StandardCopyOption;
 /** Writes {@link ModelSerializer} zips atomically: a temporary file in the target folder, then a rename. */
 public final class ModelZip {
 
+    /** Zip entry with the input shape {@code channels,height,width}. */
+    public static final String INPUT_SHAPE = "input_shape.txt";
+    /** Zip entry with the class names, one per line. */
+    public static final String LABELS = "labels.txt";
+
     private ModelZip() {
     }
 
@@ -22,6 +27,15 @@ public final class ModelZip {
      */
     public static void write(Model model, Path target, boolean saveUpdater, Normalizer<?> normalizer)
             throws IOException {
+        write(model, target, saveUpdater, normalizer, java.util.Map.of());
+    }
+
+    /**
+     * As {@link #write(Model, Path, boolean, Normalizer)}, adding text entries (e.g. {@value #INPUT_SHAPE},
+     * {@value #LABELS}) to the zip before it is moved into place.
+     */
+    public static void write(Model model, Path target, boolean saveUpdater, Normalizer<?> normalizer,
+            java.util.Map<String, String> textEntries) throws IOException {
         Path dir = target.toAbsolutePath().getParent();
         Files.createDirectories(dir);
         Path tmp = Files.createTempFile(dir, "." + target.getFileName(), ".tmp");
@@ -30,6 +44,13 @@ public final class ModelZip {
             if (normalizer != null) {
                 // writeModel(…, normalizer) fails in M2.1 ("stream is closed"); adding it afterwards works.
                 ModelSerializer.addNormalizerToModel(tmp.toFile(), normalizer);
+            }
+            if (!textEntries.isEmpty()) {
+                try (java.nio.file.FileSystem zip = java.nio.file.FileSystems.newFileSystem(tmp)) {
+                    for (var e : textEntries.entrySet()) {
+                        Files.writeString(zip.getPath(e.getKey()), e.getValue());
+                    }
+                }
             }
             moveAtomically(tmp, target);
         } finally {
@@ -44,5 +65,28 @@ public final class ModelZip {
         } catch (AtomicMoveNotSupportedException e) {
             Files.move(source, target, StandardCopyOption.REPLACE_EXISTING);
         }
+    }
+
+    /** A text entry of a model zip, or null if absent. */
+    public static String readEntry(Path zip, String entry) throws IOException {
+        try (java.util.zip.ZipFile z = new java.util.zip.ZipFile(zip.toFile())) {
+            java.util.zip.ZipEntry e = z.getEntry(entry);
+            if (e == null) {
+                return null;
+            }
+            try (java.io.InputStream in = z.getInputStream(e)) {
+                return new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+            }
+        }
+    }
+
+    /** Text entries describing an EfficientNet: its input shape and, if given, class names. */
+    public static java.util.Map<String, String> describe(int[] chw, java.util.List<String> labels) {
+        java.util.Map<String, String> m = new java.util.LinkedHashMap<>();
+        m.put(INPUT_SHAPE, chw[0] + "," + chw[1] + "," + chw[2]);
+        if (labels != null) {
+            m.put(LABELS, String.join("\n", labels) + "\n");
+        }
+        return m;
     }
 }

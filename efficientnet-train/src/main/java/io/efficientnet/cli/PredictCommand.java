@@ -1,0 +1,157 @@
+package io.efficientnet.cli;
+
+import io.efficientnet.core.EfficientNet;
+import io.efficientnet.core.weights.ImageNetLabels;
+import io.efficientnet.core.weights.ImageNetPreprocessing;
+import io.efficientnet.train.data.EvalTransform;
+import io.efficientnet.train.data.ImageDecoder;
+import io.efficientnet.core.weights.ModelZip;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.deeplearning4j.util.ModelSerializer;
+import org.deeplearning4j.zoo.PretrainedType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.dataset.api.preprocessor.DataNormalization;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.shade.jackson.databind.ObjectMapper;
+import picocli.CommandLine.ArgGroup;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+import java.io.File;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+
+/** {@code efficientnet predict}: top-k classes for image files. */
+@Command(name = "predict", mixinStandardHelpOptions = true,
+        description = "Classify images: resize + centre crop (crop fraction 0.875), print the top classes.")
+public final class PredictCommand implements Callable<Integer> {
+
+    static final class Source {
+        @Option(names = "--model", description = "model zip (from convert or train)")
+        Path model;
+
+        @ArgGroup(exclusive = false)
+        Pretrained pretrained;
+    }
+
+    static final class Pretrained {
+        @Option(names = "--variant", required = true, description = "b0..b7")
+        String variant;
+
+        @Option(names = "--pretrained", required = true, description = "imagenet")
+        String weights;
+    }
+
+    @ArgGroup(exclusive = true, multiplicity = "1")
+    Source source;
+
+    @Parameters(arity = "1..*", paramLabel = "IMAGE", description = "image files (JPEG, PNG, BMP, GIF)")
+    List<Path> images;
+
+    @Option(names = "--top", defaultValue = "5", description = "classes to print per image (default: ${DEFAULT-VALUE})")
+    int top;
+
+    @Option(names = "--json", description = "print one JSON object per run")
+    boolean json;
+
+    @Override
+    public Integer call() throws Exception {
+        ComputationGraph net;
+        DataNormalization normalizer;
+        List<String> labels;
+        int[] chw = {3, 224, 224};
+        if (source.model != null) {
+            File f = source.model.toFile();
+            if (!f.isFile()) {
+                throw new IOException("model file " + source.model + " does not exist");
+            }
+            net = ModelSerializer.restoreComputationGraph(f, false);
+            DataNormalization n = ModelSerializer.restoreNormalizerFromFile(f);
+            normalizer = n != null ? n : ImageNetPreprocessing.normalizer();
+            String names = ModelZip.readEntry(source.model, ModelZip.LABELS);
+            labels = names == null ? null : names.lines().toList();
+            String shape = ModelZip.readEntry(source.model, ModelZip.INPUT_SHAPE);
+            if (shape != null) {
+                String[] parts = shape.trim().split(",");
+                chw = new int[] {Integer.parseInt(parts[0]), Integer.parseInt(parts[1]), Integer.parseInt(parts[2])};
+            }
+        } else {
+            if (!"imagenet".equalsIgnoreCase(source.pretrained.weights)) {
+                throw new IllegalArgumentException("unknown --pretrained '" + source.pretrained.weights
+                        + "'; allowed: imagenet");
+            }
+            EfficientNet model = EfficientNet.builder().variant(source.pretrained.variant).build();
+            net = model.initPretrained(PretrainedType.IMAGENET);
+            chw = model.inputShape();
+            normalizer = ImageNetPreprocessing.normalizer();
+            labels = null;
+        }
+        EvalTransform transform = new EvalTransform(chw[1], chw[2], EvalTransform.CROP_FRACTION);
+
+        List<Map<String, Object>> results = new ArrayList<>();
+        int failures = 0;
+        for (Path image : images) {
+            Map<String, Object> r = new LinkedHashMap<>();
+            r.put("file", image.toString());
+            try {
+                float[] pixels = new float[3 * transform.height() * transform.width()];
+                ImageDecoder.toChw(transform.apply(ImageDecoder.readRgb(image)), pixels, 0);
+                INDArray x = Nd4j.createFromArray(pixels).reshape(1, 3, transform.height(), transform.width());
+                normalizer.transform(x);
+                INDArray p = net.outputSingle(x).reshape(-1);
+                List<Map<String, Object>> best = new ArrayList<>();
+                INDArray order = Nd4j.sortWithIndices(p.dup(), 0, false)[0];
+                for (int k = 0; k < Math.min(top, p.length()); k++) {
+                    int c = order.getInt(k);
+                    Map<String, Object> e = new LinkedHashMap<>();
+                    e.put("class", c);
+                    e.put("label", label(labels, c, p.length()));
+                    e.put("probability", p.getDouble(c));
+                    best.add(e);
+                }
+                r.put("top", best);
+            } catch (IOException e) {
+                failures++;
+                r.put("error", e.getMessage());
+                System.err.println("warning: skipping " + e.getMessage());
+            }
+            results.add(r);
+            if (!json) {
+                print(r);
+            }
+        }
+        if (json) {
+            Map<String, Object> out = new LinkedHashMap<>();
+            out.put("results", results);
+            out.put("failed", failures);
+            System.out.println(new ObjectMapper().writeValueAsString(out));
+        }
+        return failures == 0 ? 0 : 1;
+    }
+
+    private static String label(List<String> labels, int c, long classes) {
+        if (labels != null && c < labels.size()) {
+            return labels.get(c);
+        }
+        return classes == 1000 ? ImageNetLabels.get(c) : "class " + c;
+    }
+
+    @SuppressWarnings("unchecked")
+    private static void print(Map<String, Object> r) {
+        System.out.println(r.get("file"));
+        if (r.containsKey("error")) {
+            System.out.println("  error: " + r.get("error"));
+            return;
+        }
+        for (Map<String, Object> e : (List<Map<String, Object>>) r.get("top")) {
+            System.out.printf("  %6.2f%%  %4d  %s%n", 100 * (Double) e.get("probability"), (Integer) e.get("class"),
+                    e.get("label"));
+        }
+    }
+}

@@ -1,0 +1,131 @@
+package io.efficientnet.cli;
+
+import io.jhdf.HdfFile;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.deeplearning4j.util.ModelSerializer;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.dataset.api.preprocessor.DataNormalization;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.shade.jackson.databind.JsonNode;
+import org.nd4j.shade.jackson.databind.ObjectMapper;
+
+import javax.imageio.ImageIO;
+import java.awt.image.BufferedImage;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/** convert (golden Keras file → zip) and predict through the CLI. */
+class ConvertPredictTest {
+
+    @TempDir
+    static Path dir;
+    static Path keras;
+    static Path zip;
+    static INDArray input;
+    static INDArray predictions;
+
+    @BeforeAll
+    static void convertGolden() throws Exception {
+        keras = copy("golden/efficientnet-b0-keras-random.h5");
+        Path golden = copy("golden/efficientnet-b0-keras-random.golden.h5");
+        try (HdfFile f = new HdfFile(golden)) {
+            input = Nd4j.createFromArray((float[]) f.getDatasetByPath("input").getDataFlat()).reshape(2, 3, 224, 224);
+            predictions = Nd4j.createFromArray((float[]) f.getDatasetByPath("predictions").getDataFlat())
+                    .reshape(2, 1000);
+        }
+        zip = dir.resolve("b0.zip");
+        Object[] r = SummaryCommandTest.run("convert", "--keras", keras.toString(), "--variant", "b0", "--output",
+                zip.toString());
+        assertEquals(0, r[0], (String) r[2]);
+    }
+
+    static Path copy(String resource) throws Exception {
+        Path out = dir.resolve(Path.of(resource).getFileName());
+        try (InputStream in = ConvertPredictTest.class.getClassLoader().getResourceAsStream(resource)) {
+            Files.copy(in, out);
+        }
+        return out;
+    }
+
+    @Test
+    void convertedZipRestoresWithNormalizerAndReproducesKeras() throws Exception {
+        ComputationGraph net = ModelSerializer.restoreComputationGraph(zip.toFile(), false);
+        DataNormalization norm = ModelSerializer.restoreNormalizerFromFile(zip.toFile());
+        assertNotNull(norm, "normalizer stored in the zip");
+        INDArray x = input.dup();
+        norm.transform(x);
+        assertTrue(net.outputSingle(x).sub(predictions).amaxNumber().doubleValue() < 1e-5);
+        try (var files = Files.list(dir)) {
+            assertTrue(files.noneMatch(p -> p.getFileName().toString().endsWith(".tmp")), "no temporary files left");
+        }
+    }
+
+    @Test
+    void convertErrorsNameTheProblem() {
+        Object[] r = SummaryCommandTest.run("convert", "--keras", keras.toString(), "--variant", "b1", "--output",
+                dir.resolve("x.zip").toString());
+        assertEquals(2, r[0]);
+        assertTrue(((String) r[2]).contains("B0 weights, not B1"), (String) r[2]);
+        assertFalse(Files.exists(dir.resolve("x.zip")), "nothing written on failure");
+        r = SummaryCommandTest.run("convert", "--keras", keras.toString(), "--variant", "b0", "--no-top",
+                "--output", dir.resolve("y.zip").toString());
+        assertEquals(2, r[0]);
+        assertTrue(((String) r[2]).contains("without top"), (String) r[2]);
+    }
+
+    @Test
+    void predictPrintsTopFiveWithImageNetLabelsAndSkipsBadFiles() throws Exception {
+        Path png = dir.resolve("sample0.png");
+        // The golden input centred in a 256x256 canvas: resize-to-256 + centre-crop-224 recovers it exactly.
+        BufferedImage img = new BufferedImage(256, 256, BufferedImage.TYPE_INT_RGB);
+        for (int y = 0; y < 224; y++) {
+            for (int x = 0; x < 224; x++) {
+                int r = Math.round(input.getFloat(0, 0, y, x));
+                int g = Math.round(input.getFloat(0, 1, y, x));
+                int b = Math.round(input.getFloat(0, 2, y, x));
+                img.setRGB(x + 16, y + 16, (clamp(r) << 16) | (clamp(g) << 8) | clamp(b));
+            }
+        }
+        ImageIO.write(img, "png", png.toFile());
+        Path empty = Files.createFile(dir.resolve("empty.jpg"));
+        Path text = Files.writeString(dir.resolve("notes.png"), "not an image");
+        Object[] r = SummaryCommandTest.run("predict", "--model", zip.toString(), "--json", png.toString(),
+                empty.toString(), text.toString(), dir.resolve("missing.jpg").toString());
+        assertEquals(1, r[0], "some files failed");
+        JsonNode j = new ObjectMapper().readTree((String) r[1]);
+        assertEquals(3, j.get("failed").asInt());
+        JsonNode first = j.get("results").get(0);
+        assertEquals(5, first.get("top").size());
+        double prev = 1.0;
+        for (JsonNode e : first.get("top")) {
+            double p = e.get("probability").asDouble();
+            assertTrue(p <= prev);
+            prev = p;
+            assertEquals(io.efficientnet.core.weights.ImageNetLabels.get(e.get("class").asInt()),
+                    e.get("label").asText());
+        }
+        int expectedTop = predictions.getRow(0).argMax().getInt(0);
+        assertEquals(expectedTop, first.get("top").get(0).get("class").asInt(),
+                "predict reproduces the golden top class through the whole image pipeline");
+        String e1 = j.get("results").get(1).get("error").asText();
+        assertTrue(e1.contains("empty.jpg: empty file"), e1);
+        String e2 = j.get("results").get(2).get("error").asText();
+        assertTrue(e2.contains("notes.png: not an image"), e2);
+        String e3 = j.get("results").get(3).get("error").asText();
+        assertTrue(e3.contains("missing.jpg: no such file"), e3);
+
+        Object[] table = SummaryCommandTest.run("predict", "--model", zip.toString(), png.toString());
+        assertEquals(0, table[0], (String) table[2]);
+        assertTrue(((String) table[1]).contains("%"), (String) table[1]);
+    }
+
+    private static int clamp(int v) {
+        return Math.max(0, Math.min(255, v));
+    }
+}
