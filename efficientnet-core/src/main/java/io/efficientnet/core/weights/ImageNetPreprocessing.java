@@ -43,4 +43,33 @@ public final class ImageNetPreprocessing {
         return new NormalizerStandardize(Nd4j.createFromArray(m).reshape(1, m.length),
                 Nd4j.createFromArray(s).reshape(1, s.length));
     }
+
+    /**
+     * Reverses the channel axis of an NCHW batch in place (BGR ↔ RGB), for images decoded by DataVec's
+     * {@code NativeImageLoader}, which yields BGR.
+     *
+     * @return {@code images}, now in the other channel order
+     * @throws IllegalArgumentException if {@code images} is not {@code [N, 3, H, W]}
+     */
+    public static org.nd4j.linalg.api.ndarray.INDArray bgrToRgb(org.nd4j.linalg.api.ndarray.INDArray images) {
+        if (images.rank() != 4 || images.size(1) != 3) {
+            throw new IllegalArgumentException("expected an NCHW batch [N, 3, H, W], got shape "
+                    + java.util.Arrays.toString(images.shape()));
+        }
+        org.nd4j.linalg.api.ndarray.INDArray blue = images.get(org.nd4j.linalg.indexing.NDArrayIndex.all(),
+                org.nd4j.linalg.indexing.NDArrayIndex.point(0)).dup();
+        org.nd4j.linalg.api.ndarray.INDArray red = images.get(org.nd4j.linalg.indexing.NDArrayIndex.all(),
+                org.nd4j.linalg.indexing.NDArrayIndex.point(2));
+        images.get(org.nd4j.linalg.indexing.NDArrayIndex.all(), org.nd4j.linalg.indexing.NDArrayIndex.point(0))
+                .assign(red);
+        red.assign(blue);
+        return images;
+    }
+
+    /** Normalises a DataVec-decoded (BGR, 0..255, NCHW) batch in place for the network: BGR→RGB, then ImageNet. */
+    public static org.nd4j.linalg.api.ndarray.INDArray fromDataVecBgr(org.nd4j.linalg.api.ndarray.INDArray images) {
+        bgrToRgb(images);
+        normalizer().transform(images);
+        return images;
+    }
 }
