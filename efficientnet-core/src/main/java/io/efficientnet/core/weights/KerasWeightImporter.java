@@ -91,7 +91,7 @@ public final class KerasWeightImporter {
         }
 
         // Stage every array first so that a mismatch leaves the network untouched.
-        java.util.List<Object[]> staged = new java.util.ArrayList<>();
+        java.util.List<Staged> staged = new java.util.ArrayList<>();
         long values = 0;
         for (String name : netLayers) {
             if (!file.hasLayer(name)) {
@@ -114,9 +114,9 @@ public final class KerasWeightImporter {
                 staged.add(stage(layer, "mean", require(w, "moving_mean", name, file), false, file, expectedVariant));
                 KerasWeightFile.Weight var = require(w, "moving_variance", name, file);
                 if (layer.paramTable().containsKey("log10stdev")) {
-                    Object[] s = stage(layer, "log10stdev", var, false, file, expectedVariant);
-                    s[2] = Transforms.log(Transforms.sqrt((INDArray) s[2], false), 10.0, false);
-                    staged.add(s);
+                    Staged s = stage(layer, "log10stdev", var, false, file, expectedVariant);
+                    staged.add(new Staged(s.layer(), s.key(),
+                            Transforms.log(Transforms.sqrt(s.value(), false), 10.0, false)));
                 } else {
                     staged.add(stage(layer, "var", var, false, file, expectedVariant));
                 }
@@ -128,9 +128,9 @@ public final class KerasWeightImporter {
                         + conf.getClass().getSimpleName() + ")");
             }
         }
-        for (Object[] s : staged) {
-            INDArray target = ((Layer) s[0]).getParam((String) s[1]);
-            target.assign(((INDArray) s[2]).reshape(target.shape()));
+        for (Staged s : staged) {
+            INDArray target = s.layer().getParam(s.key());
+            target.assign(s.value().reshape(target.shape()));
             values += target.length();
         }
         return new Result(netLayers.size(), values, normalizer(file));
@@ -146,8 +146,12 @@ public final class KerasWeightImporter {
         return weight;
     }
 
-    /** Checks the shape and returns {layer, param key, DL4J-shaped array}. */
-    private static Object[] stage(Layer layer, String key, KerasWeightFile.Weight w, boolean convKernel,
+    /** A value checked and converted to DL4J layout, waiting to be assigned to {@code layer.getParam(key)}. */
+    private record Staged(Layer layer, String key, INDArray value) {
+    }
+
+    /** Checks the shape and converts the file's array to DL4J layout. */
+    private static Staged stage(Layer layer, String key, KerasWeightFile.Weight w, boolean convKernel,
             KerasWeightFile file, String expectedVariant) throws IOException {
         INDArray target = layer.getParam(key);
         String name = layer.conf().getLayer().getLayerName();
@@ -156,9 +160,10 @@ public final class KerasWeightImporter {
         long[] expectedKeras = convKernel
                 ? new long[] {target.size(2), target.size(3), target.size(1), target.size(0)}
                 : target.shape();
-        boolean ok = convKernel ? Arrays.equals(fileShape, expectedKeras) : source.length() == target.length()
-                && (fileShape.length != target.rank() || Arrays.equals(fileShape, target.shape())
-                || fileShape.length == 1);
+        // Vectors (biases, batch-norm) may differ in rank ([C] vs DL4J's [1, C]); everything else must match exactly.
+        boolean ok = convKernel ? Arrays.equals(fileShape, expectedKeras)
+                : source.length() == target.length()
+                        && (fileShape.length == 1 || Arrays.equals(fileShape, target.shape()));
         if (!ok) {
             if (name.equals("predictions")) {
                 throw new IOException("the classifier in " + file.path() + " has " + fileShape[fileShape.length - 1]
@@ -171,7 +176,7 @@ public final class KerasWeightImporter {
                     + Arrays.toString(expectedKeras) + variantHint(file, expectedVariant));
         }
         INDArray value = convKernel ? source.reshape(fileShape).permute(3, 2, 0, 1).dup('c') : source;
-        return new Object[] {layer, key, value};
+        return new Staged(layer, key, value);
     }
 
     private static String firstFew(Set<String> names) {

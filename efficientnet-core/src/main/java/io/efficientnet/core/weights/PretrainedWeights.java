@@ -95,22 +95,27 @@ public final class PretrainedWeights {
         boolean ok = false;
         try {
             log.info("Downloading {}", source.uri());
-            URLConnection conn = source.uri().toURL().openConnection();
-            conn.setConnectTimeout(30_000);
-            conn.setReadTimeout(60_000);
-            long expected = -1;
-            if (conn instanceof HttpURLConnection http) {
-                int code = http.getResponseCode();
-                if (code != 200) {
-                    throw new IOException("download of " + source.uri() + " failed: HTTP " + code + retryHint());
-                }
-                expected = http.getContentLengthLong();
-            }
             MessageDigest md5 = md5();
+            long expected = -1;
             long n;
-            try (InputStream in = new DigestInputStream(conn.getInputStream(), md5);
-                 OutputStream out = Files.newOutputStream(part)) {
-                n = in.transferTo(out);
+            try {
+                URLConnection conn = source.uri().toURL().openConnection();
+                conn.setConnectTimeout(30_000);
+                conn.setReadTimeout(60_000);
+                if (conn instanceof HttpURLConnection http) {
+                    int code = http.getResponseCode();
+                    if (code != 200) {
+                        throw new IOException("HTTP " + code);
+                    }
+                    expected = http.getContentLengthLong();
+                }
+                try (InputStream in = new DigestInputStream(conn.getInputStream(), md5);
+                     OutputStream out = Files.newOutputStream(part)) {
+                    n = in.transferTo(out);
+                }
+            } catch (IOException e) {
+                throw new IOException("download of " + source.uri() + " failed (" + e + "); the partial file was "
+                        + "removed" + retryHint(), e);
             }
             if (expected >= 0 && n != expected) {
                 throw new IOException("download of " + source.uri() + " was interrupted: got " + n + " of " + expected
@@ -119,11 +124,6 @@ public final class PretrainedWeights {
             check(HexFormat.of().formatHex(md5.digest()), source, n, "download of " + source.uri());
             ok = true;
             return part;
-        } catch (IOException e) {
-            if (e.getMessage() != null && (e.getMessage().contains("MD5") || e.getMessage().contains("download of"))) {
-                throw e;
-            }
-            throw new IOException("download of " + source.uri() + " failed: " + e + retryHint(), e);
         } finally {
             if (!ok) {
                 Files.deleteIfExists(part);
