@@ -150,14 +150,13 @@ public class EfficientNet extends ZooModel<ComputationGraph> {
             throw new UnsupportedOperationException("ImageNet weights exist for B0-B7 with their published width and "
                     + "depth only; this model is " + name);
         }
-        boolean top = options.includeTop() && !options.multiScaleFeatures();
+        boolean top = wantsClassifierWeights();
         if (top && options.numClasses() != 1000) {
             throw new IllegalStateException("ImageNet weights have 1000 classes but the model has "
                     + options.numClasses() + ": build it with includeTop(false) and add your own classifier, or "
                     + "replace 'predictions' with TransferLearning");
         }
-        WeightSource source = pretrainedSource != null ? pretrainedSource
-                : WeightSource.imagenet(pretrainedVariant, top);
+        WeightSource source = weightSource();
         Path cacheDir = DL4JResources.getDirectory(ResourceType.ZOO_MODEL, "efficientnet").toPath();
         Variant v = pretrainedVariant;
         Path zip = PretrainedWeights.cachedModel(source, withTop -> EfficientNet.builder().variant(v)
@@ -185,9 +184,18 @@ public class EfficientNet extends ZooModel<ComputationGraph> {
         if (pretrainedType != PretrainedType.IMAGENET || pretrainedVariant == null) {
             return null;
         }
-        WeightSource source = pretrainedSource != null ? pretrainedSource
-                : WeightSource.imagenet(pretrainedVariant, options.includeTop());
-        return source.uri().toString();
+        return weightSource().uri().toString();
+    }
+
+    /** Whether the pretrained file must include the classifier (multi-scale graphs have no head). */
+    private boolean wantsClassifierWeights() {
+        return options.includeTop() && !options.multiScaleFeatures();
+    }
+
+    /** The builder's source, or the official Keras file (top or notop) for this variant. */
+    private WeightSource weightSource() {
+        return pretrainedSource != null ? pretrainedSource
+                : WeightSource.imagenet(pretrainedVariant, wantsClassifierWeights());
     }
 
     @Override

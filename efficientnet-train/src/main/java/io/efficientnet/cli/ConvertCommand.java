@@ -1,7 +1,6 @@
 package io.efficientnet.cli;
 
 import io.efficientnet.core.EfficientNet;
-import io.efficientnet.core.Pooling;
 import io.efficientnet.core.weights.KerasWeightFile;
 import io.efficientnet.core.weights.KerasWeightImporter;
 import io.efficientnet.core.weights.ModelZip;

@@ -76,10 +76,9 @@ public final class PredictCommand implements Callable<Integer> {
             normalizer = n != null ? n : ImageNetPreprocessing.normalizer();
             String names = ModelZip.readEntry(source.model, ModelZip.LABELS);
             labels = names == null ? null : names.lines().toList();
-            String shape = ModelZip.readEntry(source.model, ModelZip.INPUT_SHAPE);
-            if (shape != null) {
-                String[] parts = shape.trim().split(",");
-                chw = new int[] {Integer.parseInt(parts[0]), Integer.parseInt(parts[1]), Integer.parseInt(parts[2])};
+            int[] stored = ModelZip.readInputShape(source.model);
+            if (stored != null) {
+                chw = stored;
             }
         } else {
             if (!"imagenet".equalsIgnoreCase(source.pretrained.weights)) {

@@ -80,6 +80,22 @@ public final class ModelZip {
         }
     }
 
+    /** The {@code [channels, height, width]} stored by {@link #describe}, or null if the zip has none. */
+    public static int[] readInputShape(Path zip) throws IOException {
+        String text = readEntry(zip, INPUT_SHAPE);
+        if (text == null) {
+            return null;
+        }
+        String[] parts = text.trim().split(",");
+        try {
+            return new int[] {Integer.parseInt(parts[0].trim()), Integer.parseInt(parts[1].trim()),
+                    Integer.parseInt(parts[2].trim())};
+        } catch (RuntimeException e) {
+            throw new IOException(zip + ": entry " + INPUT_SHAPE + " should be 'channels,height,width', got '"
+                    + text.trim() + "'", e);
+        }
+    }
+
     /** Text entries describing an EfficientNet: its input shape and, if given, class names. */
     public static java.util.Map<String, String> describe(int[] chw, java.util.List<String> labels) {
         java.util.Map<String, String> m = new java.util.LinkedHashMap<>();
