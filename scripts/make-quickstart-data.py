@@ -1,0 +1,57 @@
+#!/usr/bin/python3
+"""Builds datasets/fashion-mnist-mini (the quickstart data) from Debian's dataset-fashion-mnist package.
+
+Run once by maintainers; the result is committed, so users need neither this script nor the package.
+Needs Debian's python3 with python3-pil:  apt-get install dataset-fashion-mnist python3-pil
+Usage: scripts/make-quickstart-data.py [TRAIN_PER_CLASS] [VAL_PER_CLASS]
+"""
+import gzip
+import os
+import shutil
+import struct
+import sys
+
+from PIL import Image
+
+SRC = "/usr/share/datasets/fashion-mnist"
+DEST = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "datasets", "fashion-mnist-mini")
+CLASSES = ["t-shirt", "trouser", "pullover", "dress", "coat", "sandal", "shirt", "sneaker", "bag", "ankle-boot"]
+
+
+def read_idx(images_file, labels_file):
+    with gzip.open(os.path.join(SRC, labels_file)) as f:
+        magic, n = struct.unpack(">II", f.read(8))
+        assert magic == 2049, labels_file
+        labels = f.read(n)
+    with gzip.open(os.path.join(SRC, images_file)) as f:
+        magic, n2, rows, cols = struct.unpack(">IIII", f.read(16))
+        assert magic == 2051 and n2 == n, images_file
+        pixels = f.read(n * rows * cols)
+    return [(labels[i], pixels[i * rows * cols:(i + 1) * rows * cols], rows, cols) for i in range(n)]
+
+
+def write_split(samples, split, per_class):
+    counts = [0] * len(CLASSES)
+    for index, (label, pixels, rows, cols) in enumerate(samples):
+        if counts[label] >= per_class:
+            continue
+        folder = os.path.join(DEST, split, CLASSES[label])
+        os.makedirs(folder, exist_ok=True)
+        Image.frombytes("L", (cols, rows), pixels).save(os.path.join(folder, "%05d.png" % index), optimize=True)
+        counts[label] += 1
+        if min(counts) >= per_class:
+            break
+    print(split, dict(zip(CLASSES, counts)))
+
+
+def main():
+    train_per_class = int(sys.argv[1]) if len(sys.argv) > 1 else 200
+    val_per_class = int(sys.argv[2]) if len(sys.argv) > 2 else 50
+    shutil.rmtree(os.path.join(DEST, "train"), ignore_errors=True)
+    shutil.rmtree(os.path.join(DEST, "val"), ignore_errors=True)
+    write_split(read_idx("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz"), "train", train_per_class)
+    write_split(read_idx("t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"), "val", val_per_class)
+
+
+if __name__ == "__main__":
+    main()
