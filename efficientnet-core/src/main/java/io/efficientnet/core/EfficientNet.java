@@ -78,7 +78,7 @@ public class EfficientNet extends ZooModel<ComputationGraph> {
         this.width = b.inputWidth != null ? b.inputWidth : s.resolution();
         this.options = new NetworkOptions(b.numClasses, b.includeTop, b.pooling, b.multiScaleFeatures,
                 b.dropoutRate != null ? b.dropoutRate : s.dropout(), b.dropPathRate, b.padding, b.batchNormEpsilon,
-                b.batchNormMomentum, b.seed, b.updater, b.workspaceMode, b.cacheMode, b.dataType);
+                b.batchNormMomentum, b.seed, b.updater, b.weightDecay, b.workspaceMode, b.cacheMode, b.dataType);
         architecture(); // validate the input shape now, not at init()
     }
 
@@ -234,6 +234,7 @@ public class EfficientNet extends ZooModel<ComputationGraph> {
     public static final class Builder {
         private Variant variant = Variant.B0;
         private Double phi;
+        private double weightDecay;
         private Double width;
         private Double depth;
         private Integer resolution;
@@ -369,6 +370,15 @@ public class EfficientNet extends ZooModel<ComputationGraph> {
         /** Updater set on every layer (default Adam 1e-3). */
         public Builder updater(IUpdater updater) {
             this.updater = updater;
+            return this;
+        }
+
+        /**
+         * L2 weight decay λ on convolution and dense kernels, as in the reference recipe's loss term λ/2·‖w‖²
+         * (default 0; the ImageNet recipe uses 1e-5). Biases and batch-norm parameters are not decayed.
+         */
+        public Builder weightDecay(double lambda) {
+            this.weightDecay = lambda;
             return this;
         }
 

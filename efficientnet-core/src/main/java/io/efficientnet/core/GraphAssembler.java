@@ -50,6 +50,7 @@ public final class GraphAssembler {
         this.graph = new NeuralNetConfiguration.Builder()
                 .seed(options.seed())
                 .updater(options.updater())
+                .l2(options.weightDecay())
                 .activation(Activation.IDENTITY)
                 .convolutionMode(options.padding() == Padding.SAME ? ConvolutionMode.Same : ConvolutionMode.Truncate)
                 .trainingWorkspaceMode(options.workspaceMode())

@@ -19,13 +19,16 @@ import org.nd4j.linalg.learning.config.IUpdater;
  * @param batchNormMomentum  batch-norm moving-average momentum
  * @param seed               seed for weight initialisation
  * @param updater            updater set on every layer
+ * @param weightDecay        L2 coefficient λ on convolution and dense kernels (the loss gains λ/2·‖w‖²; biases and
+ *                           batch-norm parameters are not decayed); 0 = none
  * @param workspaceMode      training and inference workspace mode
  * @param cacheMode          cache mode
  * @param dataType           network data type
  */
 public record NetworkOptions(int numClasses, boolean includeTop, Pooling pooling, boolean multiScaleFeatures,
                              double dropoutRate, double dropPathRate, Padding padding, double batchNormEpsilon,
-                             double batchNormMomentum, long seed, IUpdater updater, WorkspaceMode workspaceMode,
+                             double batchNormMomentum, long seed, IUpdater updater, double weightDecay,
+                             WorkspaceMode workspaceMode,
                              CacheMode cacheMode, DataType dataType) {
 
     public NetworkOptions {
@@ -43,6 +46,9 @@ public record NetworkOptions(int numClasses, boolean includeTop, Pooling pooling
         }
         if (!(batchNormMomentum >= 0 && batchNormMomentum < 1)) {
             throw new IllegalArgumentException("batch-norm momentum must be in [0, 1), got " + batchNormMomentum);
+        }
+        if (!(weightDecay >= 0 && Double.isFinite(weightDecay))) {
+            throw new IllegalArgumentException("weight decay must be >= 0, got " + weightDecay);
         }
         if (pooling == null || padding == null || updater == null || workspaceMode == null || cacheMode == null
                 || dataType == null) {

@@ -2,6 +2,7 @@ package io.efficientnet.core;
 
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.util.ModelSerializer;
+import org.deeplearning4j.nn.conf.layers.BaseLayer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -11,6 +12,9 @@ import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
 
 import java.io.File;
+import java.util.List;
+import org.nd4j.linalg.learning.regularization.L2Regularization;
+import org.nd4j.linalg.learning.regularization.Regularization;
 import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.*;
@@ -129,5 +133,30 @@ class GraphBehaviourTest {
                 Nd4j.eye(7).getRows(0, 3));
         restored.fit(ds);
         assertTrue(Double.isFinite(restored.score()));
+    }
+
+    @Test
+    void weightDecayReachesKernelsButNotBiasesOrBatchNorm() {
+        ComputationGraph net = EfficientNet.builder().phi(-3).resolution(32).numClasses(3).weightDecay(1e-5)
+                .build().init();
+        for (String kernel : List.of("stem_conv", "block1a_dwconv", "block2a_expand_conv", "block2a_se_reduce",
+                "top_conv", "predictions")) {
+            List<Regularization> regs = regularization(net, kernel, "W");
+            assertEquals(1, regs.size(), kernel);
+            L2Regularization l2 = assertInstanceOf(L2Regularization.class, regs.get(0), kernel);
+            assertEquals(1e-5, l2.getL2().valueAt(0, 0), 0, kernel);
+        }
+        for (String[] param : new String[][] {{"block2a_se_reduce", "b"}, {"predictions", "b"}, {"stem_bn", "gamma"},
+                {"stem_bn", "beta"}, {"top_bn", "gamma"}}) {
+            List<Regularization> regs = regularization(net, param[0], param[1]);
+            assertTrue(regs == null || regs.isEmpty(), param[0] + "/" + param[1] + " must not be decayed: " + regs);
+        }
+        ComputationGraph plain = EfficientNet.builder().phi(-3).resolution(32).numClasses(3).build().init();
+        List<Regularization> none = regularization(plain, "stem_conv", "W");
+        assertTrue(none == null || none.isEmpty(), "no decay unless asked for");
+    }
+
+    private static List<Regularization> regularization(ComputationGraph net, String layer, String param) {
+        return ((BaseLayer) net.getLayer(layer).conf().getLayer()).getRegularizationByParam(param);
     }
 }
