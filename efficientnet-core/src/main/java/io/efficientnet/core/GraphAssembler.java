@@ -3,6 +3,7 @@ package io.efficientnet.core;
 import io.efficientnet.core.layers.ChannelScaleVertex;
 import io.efficientnet.core.layers.DropPath;
 import io.efficientnet.core.layers.ReferenceWeightInit;
+import io.efficientnet.core.layers.StableSwish;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.conf.ConvolutionMode;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
@@ -39,6 +40,8 @@ public final class GraphAssembler {
     private static final ReferenceWeightInit DEPTHWISE_INIT =
             new ReferenceWeightInit(ReferenceWeightInit.Kind.DEPTHWISE);
     private static final ReferenceWeightInit DENSE_INIT = new ReferenceWeightInit(ReferenceWeightInit.Kind.DENSE);
+    /** Swish with a float32-safe derivative (DL4J's own turns NaN for inputs above ~44). */
+    private static final StableSwish SWISH = new StableSwish();
 
     private final Architecture arch;
     private final NetworkOptions options;
@@ -165,7 +168,7 @@ public final class GraphAssembler {
             graph.addLayer(p + "_se_squeeze", new GlobalPoolingLayer.Builder(PoolingType.AVG)
                     .collapseDimensions(false).build(), x);
             graph.addLayer(p + "_se_reduce", new ConvolutionLayer.Builder(1, 1).nIn(expanded).nOut(squeezed)
-                    .hasBias(true).activation(Activation.SWISH).weightInit(CONV_INIT).build(), p + "_se_squeeze");
+                    .hasBias(true).activation(SWISH).weightInit(CONV_INIT).build(), p + "_se_squeeze");
             graph.addLayer(p + "_se_expand", new ConvolutionLayer.Builder(1, 1).nIn(squeezed).nOut(expanded)
                     .hasBias(true).activation(Activation.SIGMOID).weightInit(CONV_INIT).build(), p + "_se_reduce");
             graph.addVertex(p + "_se_excite", new ChannelScaleVertex(), x, p + "_se_expand");
@@ -201,7 +204,7 @@ public final class GraphAssembler {
     }
 
     private String swish(String name, String input) {
-        graph.addLayer(name, new ActivationLayer.Builder().activation(Activation.SWISH).build(), input);
+        graph.addLayer(name, new ActivationLayer.Builder().activation(SWISH).build(), input);
         return name;
     }
 }

@@ -3,6 +3,7 @@ package io.efficientnet.core;
 import io.efficientnet.core.layers.ChannelScaleVertex;
 import io.efficientnet.core.layers.DropPath;
 import io.efficientnet.core.layers.ReferenceWeightInit;
+import io.efficientnet.core.layers.StableSwish;
 import org.deeplearning4j.gradientcheck.GradientCheckUtil;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.conf.ConvolutionMode;
@@ -160,5 +161,25 @@ class CustomLayersTest {
         dense.init(0, 0, new long[] {1280, 100}, 'c', d);
         assertEquals(0.1, d.amaxNumber().doubleValue(), 1e-3);
         assertEquals(0.1 / Math.sqrt(3), d.stdNumber().doubleValue(), 2e-3);
+    }
+
+    @Test
+    void swishDerivativeIsFiniteAndExactInFloat32() {
+        float[] xs = {-100f, -50f, -5f, -1f, 0f, 0.5f, 3f, 10f, 44f, 45f, 50f, 100f};
+        INDArray x = Nd4j.createFromArray(xs);
+        INDArray eps = Nd4j.createFromArray(new float[xs.length]).addi(2f);
+        INDArray d = new StableSwish().backprop(x.dup(), eps).getFirst();
+        INDArray y = new StableSwish().getActivation(x.dup(), true);
+        for (int i = 0; i < xs.length; i++) {
+            double s = 1 / (1 + Math.exp(-xs[i]));
+            assertEquals(xs[i] * s, y.getDouble(i), 1e-5 * Math.max(1, Math.abs(xs[i])), "swish(" + xs[i] + ")");
+            double expected = 2 * s * (1 + xs[i] * (1 - s));
+            assertTrue(Double.isFinite(d.getDouble(i)), "derivative at " + xs[i] + " is " + d.getDouble(i));
+            assertEquals(expected, d.getDouble(i), 1e-5, "derivative at " + xs[i]);
+        }
+        // The reason this class exists: DL4J's own swish derivative is NaN above ~44 in float32.
+        INDArray dl4j = Activation.SWISH.getActivationFunction().backprop(Nd4j.createFromArray(50f),
+                Nd4j.createFromArray(1f)).getFirst();
+        assertTrue(Double.isNaN(dl4j.getDouble(0)), "if DL4J fixed its swish, StableSwish can go: " + dl4j);
     }
 }

@@ -36,6 +36,17 @@ public final class ModelZip {
      */
     public static void write(Model model, Path target, boolean saveUpdater, Normalizer<?> normalizer,
             java.util.Map<String, String> textEntries) throws IOException {
+        java.util.Map<String, byte[]> entries = new java.util.LinkedHashMap<>();
+        textEntries.forEach((k, v) -> entries.put(k, v.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+        writeWithEntries(model, target, saveUpdater, normalizer, entries);
+    }
+
+    /**
+     * As {@link #write(Model, Path, boolean, Normalizer)}, adding entries with arbitrary content (e.g. a training
+     * checkpoint's state) to the zip before it is moved into place.
+     */
+    public static void writeWithEntries(Model model, Path target, boolean saveUpdater, Normalizer<?> normalizer,
+            java.util.Map<String, byte[]> entries) throws IOException {
         Path dir = target.toAbsolutePath().getParent();
         Files.createDirectories(dir);
         Path tmp = Files.createTempFile(dir, "." + target.getFileName(), ".tmp");
@@ -45,10 +56,10 @@ public final class ModelZip {
                 // writeModel(…, normalizer) fails in M2.1 ("stream is closed"); adding it afterwards works.
                 ModelSerializer.addNormalizerToModel(tmp.toFile(), normalizer);
             }
-            if (!textEntries.isEmpty()) {
+            if (!entries.isEmpty()) {
                 try (java.nio.file.FileSystem zip = java.nio.file.FileSystems.newFileSystem(tmp)) {
-                    for (var e : textEntries.entrySet()) {
-                        Files.writeString(zip.getPath(e.getKey()), e.getValue());
+                    for (var e : entries.entrySet()) {
+                        Files.write(zip.getPath(e.getKey()), e.getValue());
                     }
                 }
             }
@@ -69,13 +80,19 @@ public final class ModelZip {
 
     /** A text entry of a model zip, or null if absent. */
     public static String readEntry(Path zip, String entry) throws IOException {
+        byte[] bytes = readBytes(zip, entry);
+        return bytes == null ? null : new String(bytes, java.nio.charset.StandardCharsets.UTF_8);
+    }
+
+    /** An entry of a model zip as bytes, or null if absent. */
+    public static byte[] readBytes(Path zip, String entry) throws IOException {
         try (java.util.zip.ZipFile z = new java.util.zip.ZipFile(zip.toFile())) {
             java.util.zip.ZipEntry e = z.getEntry(entry);
             if (e == null) {
                 return null;
             }
             try (java.io.InputStream in = z.getInputStream(e)) {
-                return new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+                return in.readAllBytes();
             }
         }
     }
