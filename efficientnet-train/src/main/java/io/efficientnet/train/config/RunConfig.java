@@ -1,0 +1,27 @@
+package io.efficientnet.train.config;
+
+/**
+ * How long to train and what to keep ({@code run:} in the YAML).
+ *
+ * @param epochs              epochs to train
+ * @param seed                seed of weight init, data order, augmentation and dropout (runs are repeatable)
+ * @param output              run folder (metrics, plots, models, checkpoints)
+ * @param checkpointEvery     also checkpoint every this many iterations (0: at epoch ends only)
+ * @param keepCheckpoints     how many of the latest checkpoints to keep
+ * @param stopAfterIterations stop (with a checkpoint) after this many iterations in all, or null; for smoke runs
+ */
+public record RunConfig(int epochs, long seed, String output, int checkpointEvery, int keepCheckpoints,
+                        Integer stopAfterIterations) {
+
+    public RunConfig {
+        ConfigChecks.atLeast("run.epochs", epochs, 1);
+        if (output == null || output.isBlank()) {
+            throw new IllegalArgumentException("run.output must name a folder");
+        }
+        ConfigChecks.atLeast("run.checkpoint_every", checkpointEvery, 0);
+        ConfigChecks.atLeast("run.keep_checkpoints", keepCheckpoints, 1);
+        if (stopAfterIterations != null) {
+            ConfigChecks.atLeast("run.stop_after_iterations", stopAfterIterations, 1);
+        }
+    }
+}
