@@ -5,9 +5,8 @@ import io.efficientnet.core.weights.ImageNetLabels;
 import io.efficientnet.core.weights.ImageNetPreprocessing;
 import io.efficientnet.train.data.EvalTransform;
 import io.efficientnet.train.data.ImageDecoder;
-import io.efficientnet.core.weights.ModelZip;
+import io.efficientnet.train.run.SavedModel;
 import org.deeplearning4j.nn.graph.ComputationGraph;
-import org.deeplearning4j.util.ModelSerializer;
 import org.deeplearning4j.zoo.PretrainedType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.api.preprocessor.DataNormalization;
@@ -18,7 +17,6 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-import java.io.File;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -67,19 +65,11 @@ public final class PredictCommand implements Callable<Integer> {
         List<String> labels;
         int[] chw = {3, 224, 224};
         if (source.model != null) {
-            File f = source.model.toFile();
-            if (!f.isFile()) {
-                throw new IOException("model file " + source.model + " does not exist");
-            }
-            net = ModelSerializer.restoreComputationGraph(f, false);
-            DataNormalization n = ModelSerializer.restoreNormalizerFromFile(f);
-            normalizer = n != null ? n : ImageNetPreprocessing.normalizer();
-            String names = ModelZip.readEntry(source.model, ModelZip.LABELS);
-            labels = names == null ? null : names.lines().toList();
-            int[] stored = ModelZip.readInputShape(source.model);
-            if (stored != null) {
-                chw = stored;
-            }
+            SavedModel saved = SavedModel.load(source.model);
+            net = saved.network();
+            normalizer = saved.normalizer();
+            labels = saved.labels();
+            chw = saved.inputShape();
         } else {
             if (!"imagenet".equalsIgnoreCase(source.pretrained.weights)) {
                 throw new IllegalArgumentException("unknown --pretrained '" + source.pretrained.weights

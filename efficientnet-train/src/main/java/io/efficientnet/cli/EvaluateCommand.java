@@ -1,0 +1,98 @@
+package io.efficientnet.cli;
+
+import io.efficientnet.train.data.DataSplits;
+import io.efficientnet.train.data.EvalTransform;
+import io.efficientnet.train.data.ImageBatches;
+import io.efficientnet.train.data.ImageFolder;
+import io.efficientnet.train.data.SampleTransform;
+import io.efficientnet.train.data.SkippedImages;
+import io.efficientnet.train.run.AtomicFiles;
+import io.efficientnet.train.run.EvalResult;
+import io.efficientnet.train.run.Evaluator;
+import io.efficientnet.train.run.SavedModel;
+import org.nd4j.shade.jackson.databind.ObjectMapper;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+
+/** {@code efficientnet evaluate}: top-1/top-5, per-class accuracy and the confusion matrix on a labelled folder. */
+@Command(name = "evaluate", mixinStandardHelpOptions = true,
+        description = "Evaluate a model zip on labelled images (DIR/<class>/* or DIR/val/<class>/*): top-1, top-5, "
+                + "per-class accuracy, confusion matrix CSV.")
+public final class EvaluateCommand implements Callable<Integer> {
+
+    @Option(names = "--model", required = true, description = "model zip with a class list (from train)")
+    Path model;
+
+    @Option(names = "--data", required = true, description = "folder of class folders, or a tree with val/")
+    Path data;
+
+    @Option(names = "--batch-size", defaultValue = "32", description = "images per batch (default: ${DEFAULT-VALUE})")
+    int batchSize;
+
+    @Option(names = "--workers", defaultValue = "2", description = "decoding threads (default: ${DEFAULT-VALUE})")
+    int workers;
+
+    @Option(names = "--confusion", description = "confusion matrix CSV (default: confusion-matrix.csv beside the model)")
+    Path confusion;
+
+    @Option(names = "--json", description = "print one JSON object (top1, top5, count, loss, per_class, ...)")
+    boolean json;
+
+    @Override
+    public Integer call() throws Exception {
+        if (batchSize < 1 || workers < 1) {
+            throw new IllegalArgumentException("--batch-size and --workers must be >= 1, got " + batchSize + " and "
+                    + workers);
+        }
+        SavedModel saved = SavedModel.load(model);
+        if (saved.labels() == null) {
+            throw new IllegalArgumentException(model + " has no class list (labels.txt); evaluate needs the classes "
+                    + "the model was trained on (models from 'train' have them)");
+        }
+        ImageFolder folder = DataSplits.evaluationFolder(data, saved.labels());
+        int h = saved.inputShape()[1];
+        int w = saved.inputShape()[2];
+        SkippedImages skipped = new SkippedImages(System.err::println);
+        EvalResult r;
+        try (ImageBatches batches = new ImageBatches(folder, SampleTransform.of(new EvalTransform(h, w,
+                EvalTransform.CROP_FRACTION)), h, w, batchSize, false, 0, workers, 2, 0, skipped)) {
+            batches.setPreProcessor(saved.normalizer());
+            r = Evaluator.evaluate(saved.network(), batches, saved.labels(), null);
+        }
+        Path csv = confusion != null ? confusion
+                : model.toAbsolutePath().getParent().resolve("confusion-matrix.csv");
+        AtomicFiles.writeString(csv, r.confusionCsv());
+        Map<String, Double> perClass = new LinkedHashMap<>();
+        for (int c = 0; c < r.classes().size(); c++) {
+            perClass.put(r.classes().get(c), r.classAccuracy(c));
+        }
+        if (json) {
+            Map<String, Object> out = new LinkedHashMap<>();
+            out.put("model", model.toString());
+            out.put("data", folder.root().toString());
+            out.put("top1", r.top1());
+            out.put("top5", r.top5());
+            out.put("count", r.count());
+            out.put("loss", r.loss());
+            out.put("skipped", skipped.count());
+            out.put("per_class", perClass);
+            out.put("confusion_matrix", csv.toString());
+            System.out.println(new ObjectMapper().writeValueAsString(out));
+        } else {
+            System.out.printf(Locale.ROOT, "%s on %s: %d images%s%n", model, folder.root(), r.count(),
+                    skipped.count() > 0 ? " (" + skipped.count() + " unreadable skipped)" : "");
+            System.out.printf(Locale.ROOT, "top-1 %.2f%%  top-%d %.2f%%  loss %.4f%n", 100 * r.top1(),
+                    Math.min(5, r.classes().size()), 100 * r.top5(), r.loss());
+            System.out.println("per-class accuracy:");
+            perClass.forEach((name, acc) -> System.out.printf(Locale.ROOT, "  %-24s %6.2f%%%n", name, 100 * acc));
+            System.out.println("confusion matrix: " + csv);
+        }
+        return 0;
+    }
+}

@@ -1,0 +1,118 @@
+package io.efficientnet.cli;
+
+import io.efficientnet.train.config.ConfigLoader;
+import io.efficientnet.train.config.TrainConfig;
+import io.efficientnet.train.run.Trainer;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import java.util.function.Consumer;
+
+/** {@code efficientnet train}: trains on an ImageNet-style folder with a recipe from {@code config/}. */
+@Command(name = "train", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {"Train EfficientNet on DATA/train/<class>/* (+ DATA/val/<class>/*) or on one folder of class "
+                + "folders with a validation split.",
+                "Configuration: the defaults (the paper's ImageNet recipe for B0), then each --config file, then "
+                        + "the options below; --print-config shows the result."})
+public final class TrainCommand implements Callable<Integer> {
+
+    @Option(names = "--config", paramLabel = "FILE", description = "YAML recipe(s), e.g. config/quickstart.yaml")
+    List<Path> configs = new ArrayList<>();
+
+    @Option(names = "--data", paramLabel = "DIR", description = "data folder (data.path)")
+    String data;
+
+    @Option(names = "--output", paramLabel = "DIR", description = "run folder (run.output)")
+    String output;
+
+    @Option(names = "--epochs", description = "epochs (run.epochs)")
+    Integer epochs;
+
+    @Option(names = "--batch-size", description = "images per step (data.batch_size)")
+    Integer batchSize;
+
+    @Option(names = "--set", paramLabel = "KEY=VALUE",
+            description = "override any value, e.g. --set optimizer.lr_per_256=0.008 (repeatable)")
+    List<String> overrides = new ArrayList<>();
+
+    @Option(names = "--resume", paramLabel = "DIR",
+            description = "continue the run in DIR from its newest checkpoint, with DIR/config.yaml")
+    Path resume;
+
+    @Option(names = "--print-config", description = "print the merged configuration as YAML and exit")
+    boolean printConfig;
+
+    @Option(names = "--backend", description = "cpu or cuda: fail unless this build runs on it")
+    String backend;
+
+    @Option(names = "--ui", description = "serve DL4J's training UI while training")
+    boolean ui;
+
+    @Option(names = "--ui-port", defaultValue = "9000", description = "port of the training UI (default: ${DEFAULT-VALUE})")
+    int uiPort;
+
+    @Option(names = "--no-progress", description = "no progress bars (epoch summaries only)")
+    boolean noProgress;
+
+    @Override
+    public Integer call() throws Exception {
+        TrainConfig config = config();
+        if (printConfig) {
+            System.out.print(ConfigLoader.toYaml(config));
+            return 0;
+        }
+        Backend.require(backend);
+        Consumer<ComputationGraph> onNetwork = ui ? TrainingUi.attach(uiPort, System.out::println) : net -> { };
+        Trainer.Outcome outcome = new Trainer(config, System.out::println, !noProgress, new Trainer.Listener() { },
+                onNetwork).run(resume != null);
+        if (outcome.finished() && outcome.lastValidation() != null) {
+            System.out.printf(Locale.ROOT, "final validation (EMA weights): top-1 %.2f%%, top-5 %.2f%% on %d images%n",
+                    100 * outcome.lastValidation().top1(), 100 * outcome.lastValidation().top5(),
+                    outcome.lastValidation().count());
+        }
+        return 0;
+    }
+
+    /** The merged configuration: defaults, files (or the resumed run's config.yaml), then options. */
+    TrainConfig config() throws IOException {
+        List<Path> files = new ArrayList<>(configs);
+        List<String> sets = new ArrayList<>();
+        if (resume != null) {
+            if (!configs.isEmpty()) {
+                throw new IllegalArgumentException("--resume continues with " + resume.resolve("config.yaml")
+                        + "; use --set to change values, not --config");
+            }
+            Path saved = resume.resolve("config.yaml");
+            if (!Files.isRegularFile(saved)) {
+                throw new IOException(resume + " is not a run folder (no config.yaml)");
+            }
+            files.add(saved);
+            sets.add("run.output=" + resume);
+        }
+        if (data != null) {
+            sets.add("data.path=" + data);
+        }
+        if (output != null) {
+            if (resume != null) {
+                throw new IllegalArgumentException("--resume writes to its own folder; drop --output");
+            }
+            sets.add("run.output=" + output);
+        }
+        if (epochs != null) {
+            sets.add("run.epochs=" + epochs);
+        }
+        if (batchSize != null) {
+            sets.add("data.batch_size=" + batchSize);
+        }
+        sets.addAll(overrides);
+        return ConfigLoader.load(files, sets);
+    }
+}

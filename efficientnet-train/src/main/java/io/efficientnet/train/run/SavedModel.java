@@ -1,0 +1,40 @@
+package io.efficientnet.train.run;
+
+import io.efficientnet.core.weights.ImageNetPreprocessing;
+import io.efficientnet.core.weights.ModelZip;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.deeplearning4j.util.ModelSerializer;
+import org.nd4j.linalg.dataset.api.preprocessor.DataNormalization;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * A model zip as {@code convert} and {@code train} write it: the network, its input normaliser (ImageNet's if the zip
+ * has none), the class names (null if the zip has none) and the input shape {@code [c, h, w]}.
+ */
+public record SavedModel(ComputationGraph network, DataNormalization normalizer, List<String> labels,
+                         int[] inputShape) {
+
+    /** Reads {@code zip} (inference only: no updater state). */
+    public static SavedModel load(Path zip) throws IOException {
+        if (!Files.isRegularFile(zip)) {
+            throw new IOException("model file " + zip + " does not exist");
+        }
+        ComputationGraph net;
+        DataNormalization normalizer;
+        try {
+            net = ModelSerializer.restoreComputationGraph(zip.toFile(), false);
+            normalizer = ModelSerializer.restoreNormalizerFromFile(zip.toFile());
+        } catch (IOException | RuntimeException e) {
+            throw new IOException(zip + ": not a DL4J ComputationGraph zip (" + e.getMessage() + ")", e);
+        }
+        String names = ModelZip.readEntry(zip, ModelZip.LABELS);
+        int[] chw = ModelZip.readInputShape(zip);
+        return new SavedModel(net, normalizer != null ? normalizer : ImageNetPreprocessing.normalizer(),
+                names == null ? null : names.lines().filter(l -> !l.isBlank()).toList(),
+                chw != null ? chw : new int[] {3, 224, 224});
+    }
+}

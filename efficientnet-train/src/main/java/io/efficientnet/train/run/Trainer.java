@@ -1,0 +1,339 @@
+package io.efficientnet.train.run;
+
+import io.efficientnet.core.weights.ImageNetPreprocessing;
+import io.efficientnet.core.weights.ModelZip;
+import io.efficientnet.train.config.ConfigLoader;
+import io.efficientnet.train.config.DataConfig;
+import io.efficientnet.train.config.TrainConfig;
+import io.efficientnet.train.data.DataSplits;
+import io.efficientnet.train.data.EvalTransform;
+import io.efficientnet.train.data.ImageBatches;
+import io.efficientnet.train.data.ImageFolder;
+import io.efficientnet.train.data.SampleTransform;
+import io.efficientnet.train.data.SkippedImages;
+import io.efficientnet.train.data.augment.RandAugment;
+import io.efficientnet.train.data.augment.RandomResizedCrop;
+import io.efficientnet.train.data.augment.TrainTransform;
+import io.efficientnet.train.recipe.Recipe;
+import io.efficientnet.train.recipe.WarmupSchedule;
+import io.efficientnet.train.recipe.WeightAverage;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.nd4j.linalg.dataset.DataSet;
+import org.nd4j.linalg.factory.Nd4j;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.function.Consumer;
+
+/**
+ * The training loop: epochs of batches through the network, the weight average, checkpoints, validation, metrics,
+ * plots and the saved models, in the run folder:
+ * <pre>
+ *   config.yaml           the merged configuration
+ *   metrics.csv           one row per epoch ({@link EpochMetrics#HEADER})
+ *   training-curves.png   loss and accuracy per epoch
+ *   model-best.zip        the weights (EMA) with the best validation top-1
+ *   model-final.zip       the weights (EMA) at the end
+ *   checkpoints/          ckpt-&lt;iteration&gt;.zip, for --resume
+ * </pre>
+ * A run is a function of its configuration: data order, augmentation and dropout are seeded per epoch, image and
+ * iteration, so a resumed run continues exactly as the uninterrupted one would.
+ */
+public final class Trainer {
+
+    /** Observes a run (tests, the training UI). */
+    public interface Listener {
+        /** After each optimizer step. */
+        default void iterationDone(long iteration, double loss) {
+        }
+
+        /** After each epoch's validation. */
+        default void epochDone(EpochMetrics metrics) {
+        }
+    }
+
+    /**
+     * What a run produced.
+     *
+     * @param history        metrics of every epoch so far
+     * @param lastValidation the last validation result, or null
+     * @param finished       false when the run stopped early ({@code run.stop_after_iterations})
+     * @param skippedImages  unreadable images skipped
+     * @param state          the final trainer state
+     */
+    public record Outcome(List<EpochMetrics> history, EvalResult lastValidation, boolean finished, int skippedImages,
+                          TrainerState state) {
+    }
+
+    private final TrainConfig config;
+    private final Path output;
+    private final Consumer<String> console;
+    private final boolean progressBars;
+    private final Listener listener;
+    private final Consumer<ComputationGraph> onNetwork;
+
+    /**
+     * @param config       the merged configuration ({@code run.output} is the run folder)
+     * @param console      where summary lines and warnings go
+     * @param progressBars whether to draw progress bars on standard error
+     * @param listener     observer of iterations and epochs
+     * @param onNetwork    called once with the network before training (e.g. to attach the training UI)
+     */
+    public Trainer(TrainConfig config, Consumer<String> console, boolean progressBars, Listener listener,
+            Consumer<ComputationGraph> onNetwork) {
+        this.config = config;
+        this.output = Path.of(config.run().output());
+        this.console = console;
+        this.progressBars = progressBars;
+        this.listener = listener;
+        this.onNetwork = onNetwork;
+    }
+
+    /** Trains from scratch ({@code resume == false}) or from the newest checkpoint in the run folder. */
+    public Outcome run(boolean resume) throws IOException {
+        DataConfig dc = config.data();
+        long seed = config.run().seed();
+        DataSplits data = DataSplits.open(Path.of(dc.path()), dc.valSplit(), seed);
+        int res = config.model().inputResolution();
+        int[] inputShape = {3, res, res};
+        SkippedImages skipped = new SkippedImages(console);
+        String configYaml = ConfigLoader.toYaml(config);
+        CheckpointStore store = new CheckpointStore(output.resolve("checkpoints"), config.run().keepCheckpoints());
+
+        try (ImageBatches train = new ImageBatches(data.train(), trainTransform(res), res, res, dc.batchSize(), true,
+                seed, dc.workers(), dc.prefetch(), dc.labelSmoothing(), skipped);
+             ImageBatches val = data.validation() == null ? null : evalBatches(data.validation(), res, skipped)) {
+            train.setPreProcessor(ImageNetPreprocessing.normalizer());
+            long stepsPerEpoch = train.batchesPerEpoch();
+            WarmupSchedule schedule = Recipe.schedule(config, stepsPerEpoch);
+
+            ComputationGraph net;
+            WeightAverage average;
+            TrainerState state;
+            List<EpochMetrics> history;
+            Path restoredFrom = null;
+            if (resume) {
+                Checkpoint c = store.restoreLatest(console);
+                if (!c.classes().equals(data.classes())) {
+                    throw new IOException(c.file() + " was trained on classes " + c.classes() + " but " + dc.path()
+                            + " has " + data.classes());
+                }
+                net = c.network();
+                average = c.average();
+                state = c.state();
+                history = new ArrayList<>(c.history());
+                restoredFrom = c.file();
+                console.accept("resuming from " + c.file() + " at epoch " + (state.epoch() + 1) + ", batch "
+                        + state.batchesDone() + " (iteration " + state.iteration() + ")");
+            } else {
+                if (!store.list().isEmpty()) {
+                    throw new IOException(store.dir() + " already has checkpoints: continue with --resume "
+                            + output + ", or choose another --output");
+                }
+                net = ModelFactory.create(config, data.classes().size(), Recipe.updater(config, stepsPerEpoch),
+                        console);
+                average = config.ema().enabled() ? new WeightAverage(config.ema().decay(), net) : null;
+                state = TrainerState.start();
+                history = new ArrayList<>();
+            }
+            AtomicFiles.writeString(output.resolve("config.yaml"), configYaml);
+            console.accept(String.format(Locale.ROOT, "training %s on %d images (%d classes), validating on %s, "
+                            + "batch %d, %d steps per epoch, %d epochs; run folder %s",
+                    describe(net, res),
+                    data.train().size(), data.classes().size(),
+                    data.validation() == null ? "none" : data.validation().size() + " images", dc.batchSize(),
+                    stepsPerEpoch, config.run().epochs(), output));
+            onNetwork.accept(net);
+
+            Loop loop = new Loop(net, average, state, history, train, val, schedule, store, skipped, inputShape,
+                    data.classes(), configYaml);
+            loop.lastCheckpoint = restoredFrom;
+            return loop.run();
+        }
+    }
+
+    private static String describe(ComputationGraph net, int res) {
+        return String.format(Locale.ROOT, "%,d parameters at %dx%d", net.numParams(), res, res);
+    }
+
+    private SampleTransform trainTransform(int res) {
+        DataConfig dc = config.data();
+        TrainTransform t = new TrainTransform(res, res, new RandomResizedCrop(dc.cropScaleMin(), 1.0, 3.0 / 4, 4.0 / 3),
+                dc.flip(), dc.randAugmentLayers() > 0
+                ? new RandAugment(dc.randAugmentLayers(), dc.randAugmentMagnitude()) : null);
+        return t::apply;
+    }
+
+    private ImageBatches evalBatches(ImageFolder folder, int res, SkippedImages skipped) {
+        DataConfig dc = config.data();
+        ImageBatches b = new ImageBatches(folder, SampleTransform.of(new EvalTransform(res, res,
+                dc.evalCropFraction())), res, res, dc.batchSize(), false, 0, dc.workers(), dc.prefetch(), 0,
+                skipped);
+        b.setPreProcessor(ImageNetPreprocessing.normalizer());
+        return b;
+    }
+
+    /** Seed of the network's random numbers (dropout, drop-path) for one iteration. */
+    static long iterationSeed(long seed, long iteration) {
+        long z = seed * 0x9E3779B97F4A7C15L + iteration * 0xD1B54A32D192ED03L;
+        z = (z ^ (z >>> 33)) * 0xFF51AFD7ED558CCDL;
+        return z ^ (z >>> 33);
+    }
+
+    /** One run's mutable state and steps. */
+    private final class Loop {
+        private final ComputationGraph net;
+        private final WeightAverage average;
+        private final List<EpochMetrics> history;
+        private final ImageBatches train;
+        private final ImageBatches val;
+        private final WarmupSchedule schedule;
+        private final CheckpointStore store;
+        private final SkippedImages skipped;
+        private final int[] inputShape;
+        private final List<String> classes;
+        private final String configYaml;
+        private TrainerState state;
+        private Path lastCheckpoint;
+        private EvalResult lastValidation;
+
+        Loop(ComputationGraph net, WeightAverage average, TrainerState state, List<EpochMetrics> history,
+                ImageBatches train, ImageBatches val, WarmupSchedule schedule, CheckpointStore store,
+                SkippedImages skipped, int[] inputShape, List<String> classes, String configYaml) {
+            this.net = net;
+            this.average = average;
+            this.state = state;
+            this.history = history;
+            this.train = train;
+            this.val = val;
+            this.schedule = schedule;
+            this.store = store;
+            this.skipped = skipped;
+            this.inputShape = inputShape;
+            this.classes = classes;
+            this.configYaml = configYaml;
+        }
+
+        Outcome run() throws IOException {
+            int epochs = config.run().epochs();
+            long seed = config.run().seed();
+            int every = config.run().checkpointEvery();
+            Integer stopAfter = config.run().stopAfterIterations();
+            while (state.epoch() < epochs) {
+                int epoch = state.epoch();
+                net.getConfiguration().setEpochCount(epoch);
+                train.startEpoch(epoch, state.batchesDone());
+                long started = System.nanoTime();
+                long images = 0;
+                try (EpochProgress bar = EpochProgress.open("epoch " + (epoch + 1) + "/" + epochs,
+                        train.batchesPerEpoch(), state.batchesDone(), progressBars)) {
+                    while (train.hasNext()) {
+                        DataSet batch = train.next();
+                        Nd4j.getRandom().setSeed(iterationSeed(seed, state.iteration()));
+                        net.fit(batch);
+                        double loss = net.score();
+                        if (!Double.isFinite(loss)) {
+                            throw diverged(loss, epoch);
+                        }
+                        if (average != null) {
+                            average.update(net);
+                        }
+                        state = state.afterBatch(loss, batch.numExamples());
+                        images += batch.numExamples();
+                        listener.iterationDone(state.iteration(), loss);
+                        double seconds = (System.nanoTime() - started) / 1e9;
+                        bar.update(state.batchesDone(), String.format(Locale.ROOT, "loss %.4f lr %.3g %.1f img/s",
+                                state.meanLoss(), lr(), images / Math.max(seconds, 1e-9)));
+                        if (every > 0 && state.iteration() % every == 0) {
+                            checkpoint();
+                        }
+                        if (stopAfter != null && state.iteration() >= stopAfter) {
+                            checkpoint();
+                            console.accept("stopped after " + state.iteration() + " iterations "
+                                    + "(run.stop_after_iterations); continue with --resume " + output);
+                            return new Outcome(List.copyOf(history), lastValidation, false, skipped.count(), state);
+                        }
+                    }
+                }
+                endEpoch(images, (System.nanoTime() - started) / 1e9);
+            }
+            Path finalModel = output.resolve("model-final.zip");
+            saveModel(finalModel);
+            console.accept("saved " + finalModel + (skipped.count() > 0 ? "; skipped " + skipped.count()
+                    + " unreadable images" : ""));
+            return new Outcome(List.copyOf(history), lastValidation, true, skipped.count(), state);
+        }
+
+        private void endEpoch(long images, double seconds) throws IOException {
+            int epoch = state.epoch();
+            EvalResult v = null;
+            if (val != null) {
+                val.startEpoch(0, 0);
+                v = withAverage(() -> Evaluator.evaluate(net, val, classes, null));
+                lastValidation = v;
+            }
+            EpochMetrics m = new EpochMetrics(epoch + 1, state.meanLoss(), v == null ? Double.NaN : v.loss(),
+                    v == null ? Double.NaN : v.top1(), v == null ? Double.NaN : v.top5(), lr(),
+                    images / Math.max(seconds, 1e-9));
+            history.add(m);
+            MetricsLog.write(output.resolve("metrics.csv"), history);
+            TrainingCurves.write(output.resolve("training-curves.png"), history);
+            boolean best = v != null && (Double.isNaN(state.bestTop1()) || v.top1() > state.bestTop1());
+            state = state.nextEpoch(best ? v.top1() : state.bestTop1(), skipped.count());
+            if (best) {
+                saveModel(output.resolve("model-best.zip"));
+            }
+            checkpoint();
+            console.accept(String.format(Locale.ROOT, "epoch %d/%d: train loss %.4f, val loss %s, top-1 %s, top-5 %s, "
+                            + "lr %.3g, %.1f images/s%s", m.epoch(), config.run().epochs(), m.trainLoss(),
+                    fmt(m.valLoss()), pct(m.valTop1()), pct(m.valTop5()), m.lr(), m.imagesPerSec(),
+                    best ? " (best so far)" : ""));
+            listener.epochDone(m);
+        }
+
+        private double lr() {
+            return schedule.valueAt((int) Math.min(Integer.MAX_VALUE, state.iteration()), state.epoch());
+        }
+
+        private void checkpoint() throws IOException {
+            lastCheckpoint = store.save(net, average, state, history, classes, inputShape, configYaml);
+        }
+
+        private void saveModel(Path file) throws IOException {
+            withAverage(() -> {
+                ModelZip.write(net, file, false, ImageNetPreprocessing.normalizer(),
+                        ModelZip.describe(inputShape, classes));
+                return null;
+            });
+        }
+
+        private <T> T withAverage(java.util.concurrent.Callable<T> work) throws IOException {
+            try {
+                return average == null ? work.call() : average.withAverage(net, work);
+            } catch (IOException | RuntimeException e) {
+                throw e;
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        }
+
+        private TrainingDivergedException diverged(double loss, int epoch) {
+            return new TrainingDivergedException(String.format(Locale.ROOT, "training diverged: the loss is %s at "
+                            + "epoch %d, iteration %d (learning rate %.3g); this step was not saved. %s Lower "
+                            + "optimizer.lr_per_256 or check the data, then resume with --resume %s.", loss, epoch + 1,
+                    state.iteration() + 1, lr(), lastCheckpoint != null ? "The last good checkpoint is "
+                            + lastCheckpoint + "." : "No checkpoint had been written yet.", output));
+        }
+    }
+
+    private static String fmt(double v) {
+        return Double.isNaN(v) ? "-" : String.format(Locale.ROOT, "%.4f", v);
+    }
+
+    private static String pct(double v) {
+        return Double.isNaN(v) ? "-" : String.format(Locale.ROOT, "%.2f%%", 100 * v);
+    }
+}

@@ -1,0 +1,169 @@
+package io.efficientnet.train.run;
+
+import io.efficientnet.train.TestImages;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import javax.imageio.ImageIO;
+import java.awt.image.BufferedImage;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/** End-to-end training on generated shapes: learning, outputs, exact resume, divergence, corrupt files. */
+class TrainerTest {
+
+    @TempDir
+    static Path tmp;
+    static Path data;
+
+    @BeforeAll
+    static void makeData() throws IOException {
+        data = tmp.resolve("shapes");
+        TestImages.writeTree(data, 16, 6, 11);
+    }
+
+    private static Trainer.Outcome train(Path out, List<Double> losses, List<String> console, String... extra)
+            throws IOException {
+        return new Trainer(TinyRuns.config(data, out, extra), console::add, false, new Trainer.Listener() {
+            @Override
+            public void iterationDone(long iteration, double loss) {
+                losses.add(loss);
+            }
+        }, net -> { }).run(false);
+    }
+
+    @Test
+    void learnsTheShapesAndWritesTheRunFolder() throws Exception {
+        Path out = tmp.resolve("run-learn");
+        List<Double> losses = new ArrayList<>();
+        List<String> console = new ArrayList<>();
+        Trainer.Outcome o = train(out, losses, console, "run.epochs=6");
+        assertTrue(o.finished());
+        assertEquals(6 * 6, losses.size(), "3 classes x 16 images / batch 8 = 6 steps per epoch");
+        double first = losses.subList(0, 6).stream().mapToDouble(d -> d).average().orElseThrow();
+        double last = losses.subList(30, 36).stream().mapToDouble(d -> d).average().orElseThrow();
+        assertTrue(last < first * 0.8, "loss must go down: first epoch " + first + ", last " + last);
+        assertTrue(o.lastValidation().top1() > 0.6, "validation top-1 " + o.lastValidation().top1()
+                + " must be far above chance (0.33)");
+        assertEquals(18, o.lastValidation().count());
+
+        List<String> csv = Files.readAllLines(out.resolve("metrics.csv"));
+        assertEquals(EpochMetrics.HEADER, csv.get(0));
+        assertEquals(7, csv.size());
+        List<EpochMetrics> rows = MetricsLog.parse(Files.readString(out.resolve("metrics.csv")));
+        for (EpochMetrics r : rows) {
+            assertTrue(r.valTop1() >= 0 && r.valTop1() <= 1 && r.valTop5() >= r.valTop1(), r.toString());
+            assertTrue(r.lr() > 0 && r.imagesPerSec() > 0 && r.trainLoss() > 0, r.toString());
+        }
+        BufferedImage png = ImageIO.read(out.resolve("training-curves.png").toFile());
+        assertTrue(png.getWidth() > 600 && png.getHeight() > 300);
+        assertTrue(Files.readString(out.resolve("config.yaml")).contains("resolution: 32"));
+
+        SavedModel fin = SavedModel.load(out.resolve("model-final.zip"));
+        assertEquals(TestImages.CLASSES, fin.labels());
+        assertArrayEquals(new int[] {3, 32, 32}, fin.inputShape());
+        assertNotNull(SavedModel.load(out.resolve("model-best.zip")).network());
+        List<Path> ckpts = new CheckpointStore(out.resolve("checkpoints"), 2).list();
+        assertEquals(2, ckpts.size(), "keeps the newest 2: " + ckpts);
+        assertTrue(ckpts.get(1).getFileName().toString().contains("36"), ckpts.toString());
+        assertTrue(console.stream().anyMatch(l -> l.startsWith("epoch 6/6: train loss")), console.toString());
+    }
+
+    @Test
+    void resumedRunContinuesExactlyAsTheUninterruptedOne() throws Exception {
+        List<Double> full = new ArrayList<>();
+        Path a = tmp.resolve("run-full");
+        Trainer.Outcome whole = train(a, full, new ArrayList<>(), "run.checkpoint_every=4");
+
+        Path b = tmp.resolve("run-resumed");
+        List<Double> part = new ArrayList<>();
+        Trainer.Outcome stopped = train(b, part, new ArrayList<>(), "run.checkpoint_every=4",
+                "run.stop_after_iterations=9");
+        assertFalse(stopped.finished());
+        assertEquals(9, part.size());
+        // Resume: a new trainer, as after a crash, from the newest checkpoint (iteration 9, mid-epoch 2).
+        List<String> console = new ArrayList<>();
+        Trainer.Outcome resumed = new Trainer(TinyRuns.config(data, b, "run.checkpoint_every=4"), console::add, false,
+                new Trainer.Listener() {
+                    @Override
+                    public void iterationDone(long iteration, double loss) {
+                        part.add(loss);
+                    }
+                }, net -> { }).run(true);
+        assertTrue(resumed.finished());
+        assertTrue(console.get(0).contains("iteration 9"), console.get(0));
+        assertEquals(full.size(), part.size());
+        for (int i = 0; i < full.size(); i++) {
+            assertEquals(full.get(i), part.get(i), 1e-5 * Math.max(1, Math.abs(full.get(i))), "loss at iteration "
+                    + (i + 1));
+        }
+        List<EpochMetrics> ma = whole.history();
+        List<EpochMetrics> mb = resumed.history();
+        assertEquals(ma.size(), mb.size());
+        for (int i = 0; i < ma.size(); i++) {
+            assertEquals(ma.get(i).trainLoss(), mb.get(i).trainLoss(), 1e-5);
+            assertEquals(ma.get(i).valLoss(), mb.get(i).valLoss(), 1e-4);
+            assertEquals(ma.get(i).valTop1(), mb.get(i).valTop1(), 1e-9);
+        }
+        ComputationGraph fa = SavedModel.load(a.resolve("model-final.zip")).network();
+        ComputationGraph fb = SavedModel.load(b.resolve("model-final.zip")).network();
+        double diff = fa.params().sub(fb.params()).amaxNumber().doubleValue();
+        assertTrue(diff < 1e-4, "final EMA weights differ by " + diff);
+    }
+
+    @Test
+    void nanLossStopsTheRunAndKeepsTheLastGoodCheckpoint() throws Exception {
+        Path out = tmp.resolve("run-nan");
+        TrainingDivergedException e = assertThrows(TrainingDivergedException.class, () -> train(out,
+                new ArrayList<>(), new ArrayList<>(), "optimizer.name=sgd", "optimizer.lr_per_256=1.0e12",
+                "run.checkpoint_every=1", "ema.decay=0"));
+        assertTrue(e.getMessage().contains("training diverged: the loss is"), e.getMessage());
+        assertTrue(e.getMessage().contains("lr_per_256"), e.getMessage());
+        List<Path> ckpts = new CheckpointStore(out.resolve("checkpoints"), 2).list();
+        if (!ckpts.isEmpty()) {
+            assertTrue(e.getMessage().contains(ckpts.get(ckpts.size() - 1).toString()), e.getMessage());
+            Checkpoint c = CheckpointStore.restore(ckpts.get(ckpts.size() - 1));
+            assertFalse(Double.isNaN(c.network().params().sumNumber().doubleValue()), "saved weights are finite");
+        } else {
+            assertTrue(e.getMessage().contains("No checkpoint had been written yet"), e.getMessage());
+        }
+    }
+
+    @Test
+    void corruptImagesAreSkippedNamedAndCounted() throws Exception {
+        Path tree = tmp.resolve("with-corrupt");
+        TestImages.writeTree(tree, 8, 3, 5);
+        Path bad = tree.resolve("train/red-disk/zz-truncated.png");
+        byte[] good = Files.readAllBytes(tree.resolve("train/red-disk/000.png"));
+        Files.write(bad, java.util.Arrays.copyOf(good, 20));
+        Files.write(tree.resolve("train/green-square/zz-empty.jpg"), new byte[0]);
+        List<String> console = new ArrayList<>();
+        Trainer.Outcome o = new Trainer(TinyRuns.config(tree, tmp.resolve("run-corrupt"), "run.epochs=2"),
+                console::add, false, new Trainer.Listener() { }, net -> { }).run(false);
+        assertEquals(2, o.skippedImages());
+        assertEquals(1, console.stream().filter(l -> l.contains("zz-truncated.png")).count(),
+                "warned once, naming the file: " + console);
+        assertEquals(1, console.stream().filter(l -> l.contains("zz-empty.jpg") && l.contains("empty")).count());
+        assertTrue(console.get(console.size() - 1).contains("skipped 2 unreadable images"), console.toString());
+    }
+
+    @Test
+    void refusesToOverwriteARunAndResumeNeedsACheckpoint() throws Exception {
+        Path out = tmp.resolve("run-twice");
+        train(out, new ArrayList<>(), new ArrayList<>(), "run.epochs=1");
+        IOException again = assertThrows(IOException.class, () -> train(out, new ArrayList<>(), new ArrayList<>(),
+                "run.epochs=1"));
+        assertTrue(again.getMessage().contains("--resume"), again.getMessage());
+        Path empty = tmp.resolve("run-empty");
+        IOException none = assertThrows(IOException.class, () -> new Trainer(TinyRuns.config(data, empty),
+                s -> { }, false, new Trainer.Listener() { }, n -> { }).run(true));
+        assertTrue(none.getMessage().contains("no usable checkpoint"), none.getMessage());
+    }
+}
