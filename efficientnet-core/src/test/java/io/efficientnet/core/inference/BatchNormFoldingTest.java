@@ -29,41 +29,12 @@ import java.util.HashSet;
 import java.util.Map;
 import java.util.Set;
 
+import static io.efficientnet.core.inference.BatchNormTestSupport.batchNormCount;
+import static io.efficientnet.core.inference.BatchNormTestSupport.randomizeBatchNorms;
+import static io.efficientnet.core.inference.BatchNormTestSupport.relativeError;
 import static org.junit.jupiter.api.Assertions.*;
 
 class BatchNormFoldingTest {
-
-    /** Gives every batch norm non-trivial statistics: γ∈[0.5,1.5), β, mean ~ N(0, 0.3²), var ∈ [0.2, 2.2). */
-    static void randomizeBatchNorms(ComputationGraph net, long seed) {
-        Nd4j.getRandom().setSeed(seed);
-        for (Layer l : net.getLayers()) {
-            if (!(l.conf().getLayer() instanceof BatchNormalization)) {
-                continue;
-            }
-            INDArray gamma = l.getParam("gamma");
-            l.setParam("gamma", Nd4j.rand(gamma.dataType(), gamma.shape()).addi(0.5));
-            l.setParam("beta", Nd4j.randn(gamma.dataType(), gamma.shape()).muli(0.3));
-            l.setParam("mean", Nd4j.randn(gamma.dataType(), gamma.shape()).muli(0.3));
-            INDArray var = Nd4j.rand(gamma.dataType(), gamma.shape()).muli(2).addi(0.2);
-            // log10stdev = log10(sqrt(var)) = log10(var) / 2
-            l.setParam("log10stdev", org.nd4j.linalg.ops.transforms.Transforms.log(var, 10.0, true).muli(0.5));
-        }
-    }
-
-    static double relativeError(INDArray actual, INDArray expected) {
-        double scale = Math.max(expected.amaxNumber().doubleValue(), 1e-12);
-        return actual.sub(expected).amaxNumber().doubleValue() / scale;
-    }
-
-    static int batchNormCount(ComputationGraph net) {
-        int n = 0;
-        for (Layer l : net.getLayers()) {
-            if (l.conf().getLayer() instanceof BatchNormalization) {
-                n++;
-            }
-        }
-        return n;
-    }
 
     /** Outputs and every shared vertex that is neither a convolution nor a batch norm agree within 1e-4 relative. */
     static void assertSameFunction(ComputationGraph original, ComputationGraph folded, INDArray x) {
