@@ -6,7 +6,7 @@ import picocli.CommandLine.Command;
 /** Entry point of the {@code efficientnet} command-line tool: one subcommand per verb. */
 @Command(name = "efficientnet", mixinStandardHelpOptions = true, version = "efficientnet 0.1.0",
         description = "EfficientNet for Deeplearning4j: inspect, convert and run EfficientNet models.",
-        subcommands = {SummaryCommand.class, ConvertCommand.class, PredictCommand.class, ExportCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {SummaryCommand.class, ConvertCommand.class, PredictCommand.class, BenchmarkCommand.class, ExportCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
 
     @CommandLine.Spec

@@ -13,6 +13,8 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.api.preprocessor.DataNormalization;
 import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.shade.jackson.databind.JsonNode;
+import org.nd4j.shade.jackson.databind.ObjectMapper;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -79,6 +81,14 @@ class ExportCommandTest {
         assertNull(ModelZip.readEntry(out, ModelSerializer.UPDATER_BIN), "no updater state in an export");
         assertNoTemporaryFiles(dir);
 
+        // the exported model can be timed like the original
+        Object[] bench = SummaryCommandTest.run("benchmark", "--model", out.toString(), "--batch-size", "2",
+                "--warmup", "0", "--iterations", "1", "--json");
+        assertEquals(0, bench[0], (String) bench[2]);
+        JsonNode j = new ObjectMapper().readTree((String) bench[1]);
+        assertEquals(out.toString(), j.get("model").asText());
+        assertEquals("[3,32,32]", j.get("inputShape").toString());
+        assertEquals(folded.numParams(), j.get("params").asLong());
     }
 
     @Test
