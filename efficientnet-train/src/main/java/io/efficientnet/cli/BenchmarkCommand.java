@@ -37,19 +37,23 @@ public final class BenchmarkCommand implements Callable<Integer> {
             description = "time this model zip (e.g. from export) instead of building --variant/--phi")
     Path modelZip;
 
-    @Option(names = "--mode", defaultValue = "inference", description = "inference or train (default: ${DEFAULT-VALUE})")
+    @Option(names = "--mode", defaultValue = "inference",
+            description = "inference or train (default: ${DEFAULT-VALUE})")
     String mode;
 
-    @Option(names = "--batch-size", defaultValue = "8", description = "images per iteration (default: ${DEFAULT-VALUE})")
+    @Option(names = "--batch-size", defaultValue = "8",
+            description = "images per iteration (default: ${DEFAULT-VALUE})")
     int batchSize;
 
-    @Option(names = "--warmup", defaultValue = "3", description = "untimed iterations first (default: ${DEFAULT-VALUE})")
+    @Option(names = "--warmup", defaultValue = "3",
+            description = "untimed iterations first (default: ${DEFAULT-VALUE})")
     int warmup;
 
     @Option(names = "--iterations", defaultValue = "10", description = "timed iterations (default: ${DEFAULT-VALUE})")
     int iterations;
 
-    @Option(names = "--seed", defaultValue = "42", description = "seed of the synthetic data (default: ${DEFAULT-VALUE})")
+    @Option(names = "--seed", defaultValue = "42",
+            description = "seed of the synthetic data (default: ${DEFAULT-VALUE})")
     long seed;
 
     @Option(names = "--learning-rate", defaultValue = "0.01",

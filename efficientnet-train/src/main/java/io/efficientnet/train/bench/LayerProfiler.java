@@ -218,7 +218,7 @@ public final class LayerProfiler {
                 List.copyOf(all.subList(0, Math.min(10, all.size()))));
     }
 
-    /** Accumulates nanoseconds between DL4J's "About …"/"Completed …" trace events, per vertex [forward, backward]. */
+    /** Sums nanoseconds between DL4J's "About …"/"Completed …" trace events, per vertex [forward, backward]. */
     private static final class Recorder extends AppenderBase<ILoggingEvent> {
         final Map<String, long[]> times = new HashMap<>();
         private String open;
