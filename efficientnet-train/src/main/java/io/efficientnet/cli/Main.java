@@ -5,9 +5,10 @@ import picocli.CommandLine.Command;
 
 /** Entry point of the {@code efficientnet} command-line tool: one subcommand per verb. */
 @Command(name = "efficientnet", mixinStandardHelpOptions = true, version = "efficientnet 0.1.0",
-        description = "EfficientNet for Deeplearning4j: inspect, convert, train, evaluate and run EfficientNet models.",
+        description = "EfficientNet for Deeplearning4j: inspect, convert, train, evaluate, benchmark and run EfficientNet "
+                + "models.",
         subcommands = {SummaryCommand.class, ConvertCommand.class, PredictCommand.class, TrainCommand.class,
-                EvaluateCommand.class, CommandLine.HelpCommand.class})
+                EvaluateCommand.class, BenchmarkCommand.class, ExportCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
 
     @CommandLine.Spec

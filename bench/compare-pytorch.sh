@@ -1,0 +1,135 @@
+#!/usr/bin/env bash
+# Throughput of this project's EfficientNet (DL4J, `efficientnet benchmark`) against torchvision's (PyTorch,
+# bench/torch_bench.py) on the same CPU, same shapes, same thread count, synthetic data, random weights.
+#
+#   bench/compare-pytorch.sh [--threads N] [--warmup W] [--iterations K] [--rounds R] [--output FILE.md] [--quick]
+#
+#   --threads N     OMP_NUM_THREADS for both sides, and torch.set_num_threads(N) (default 2)
+#   --warmup W      untimed iterations per run (default 3); --iterations K: timed iterations (default 10)
+#   --rounds R      run every shape R times, alternating ours and PyTorch; the table shows the median of the
+#                   per-run medians (default 1)
+#   --output FILE   also write the table as markdown to FILE, and every run's JSON to FILE with .jsonl appended
+#   --quick         smoke test only: tiny shapes (64 px), 1 warm-up + 2 iterations; the numbers mean nothing
+#
+# Shapes (ours and PyTorch alternate per shape): B0 inference batch 8 @224, B0 inference batch 1 @224,
+# B0 training batch 8 @224 (plain SGD on both sides), B3 inference batch 8 @300.
+# Needs /usr/bin/python3 with torch and torchvision (Debian's python3-torch/python3-torchvision are installed with
+# apt-get when missing). Our CLI is built by bin/efficientnet when needed. Run on an otherwise idle machine: with
+# another process on the cores, OpenMP threads of both libraries wait on each other and times explode.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+python=/usr/bin/python3
+
+threads=2
+warmup=3
+iterations=10
+rounds=1
+output=""
+quick=0
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --threads) threads="$2"; shift 2 ;;
+    --warmup) warmup="$2"; shift 2 ;;
+    --iterations) iterations="$2"; shift 2 ;;
+    --rounds) rounds="$2"; shift 2 ;;
+    --output) output="$2"; shift 2 ;;
+    --quick) quick=1; shift ;;
+    -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
+    *) echo "compare-pytorch: unknown option '$1' (see --help)" >&2; exit 2 ;;
+  esac
+done
+for v in threads iterations rounds; do
+  if ! [[ "${!v}" =~ ^[1-9][0-9]*$ ]]; then
+    echo "compare-pytorch: --$v must be a whole number >= 1, got '${!v}'" >&2; exit 2
+  fi
+done
+if ! [[ "$warmup" =~ ^[0-9]+$ ]]; then
+  echo "compare-pytorch: --warmup must be a whole number >= 0, got '$warmup'" >&2; exit 2
+fi
+
+if ! "$python" -c 'import torchvision' 2>/dev/null; then
+  echo "compare-pytorch: installing Debian's python3-torch and python3-torchvision ..." >&2
+  sudo_cmd=()
+  [[ "$(id -u)" -ne 0 ]] && sudo_cmd=(sudo)
+  "${sudo_cmd[@]}" apt-get update -q >&2
+  "${sudo_cmd[@]}" apt-get install -y -q python3-torch python3-torchvision >&2
+fi
+
+# label|variant|mode|batch|resolution
+if [[ $quick -eq 1 ]]; then
+  shapes=("B0 inference, batch 2, 64 px (quick)|b0|inference|2|64"
+          "B0 inference, batch 1, 64 px (quick)|b0|inference|1|64"
+          "B0 training (SGD), batch 2, 64 px (quick)|b0|train|2|64"
+          "B3 inference, batch 2, 64 px (quick)|b3|inference|2|64")
+  warmup=1
+  iterations=2
+else
+  shapes=("B0 inference, batch 8, 224 px|b0|inference|8|224"
+          "B0 inference, batch 1, 224 px|b0|inference|1|224"
+          "B0 training (SGD), batch 8, 224 px|b0|train|8|224"
+          "B3 inference, batch 8, 300 px|b3|inference|8|300")
+fi
+
+export OMP_NUM_THREADS="$threads" MKL_NUM_THREADS="$threads"
+"$root/bin/efficientnet" --version >/dev/null   # builds the CLI now, not inside the first timed run
+
+results="$(mktemp)"
+trap 'rm -f "$results"' EXIT
+for ((round = 1; round <= rounds; round++)); do
+  for s in "${shapes[@]}"; do
+    IFS='|' read -r label variant mode batch res <<<"$s"
+    common=(--mode "$mode" --batch-size "$batch" --resolution "$res" --warmup "$warmup" --iterations "$iterations")
+    echo "compare-pytorch: round $round/$rounds, $label: ours ..." >&2
+    ours="$("$root/bin/efficientnet" benchmark --variant "$variant" "${common[@]}" --learning-rate 0.01 --json)"
+    echo "compare-pytorch: round $round/$rounds, $label: PyTorch ..." >&2
+    torch="$("$python" "$root/bench/torch_bench.py" --variant "$variant" "${common[@]}" --threads "$threads" \
+      --learning-rate 0.01)"
+    printf '{"label": "%s", "round": %d, "side": "ours", "result": %s}\n' "$label" "$round" "$ours" >>"$results"
+    printf '{"label": "%s", "round": %d, "side": "pytorch", "result": %s}\n' "$label" "$round" "$torch" >>"$results"
+  done
+done
+
+"$python" - "$results" "$threads" "$warmup" "$iterations" "$rounds" "$output" <<'PY'
+import json, platform, statistics, sys, datetime
+path, threads, warmup, iterations, rounds, output = sys.argv[1:7]
+runs = [json.loads(line) for line in open(path)]
+labels = list(dict.fromkeys(r["label"] for r in runs))
+def med(label, side):
+    return statistics.median(r["result"]["imagesPerSecondMedian"] for r in runs
+                             if r["label"] == label and r["side"] == side)
+ours0 = next(r["result"] for r in runs if r["side"] == "ours")
+torch0 = next(r["result"] for r in runs if r["side"] == "pytorch")
+cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), platform.machine())
+header = [
+    "Throughput in images/s (median of %s timed iterations after %s warm-up%s), %s thread(s) on both sides, "
+    "synthetic data, random weights." % (iterations, warmup,
+                                         "" if rounds == "1" else ", median over %s alternating rounds" % rounds,
+                                         threads),
+    "CPU: %s; date: %s." % (cpu, datetime.date.today().isoformat()),
+    "Ours: DL4J/ND4J, native build %s, %s, Java %s. PyTorch: torch %s, torchvision %s, %s threads, Python %s." % (
+        ours0["backend"]["nativeBuild"], ours0["backend"]["blasVendor"], ours0["backend"]["java"],
+        torch0["backend"]["torch"], torch0["backend"]["torchvision"], torch0["backend"]["threads"],
+        torch0["backend"]["python"]),
+]
+rows = [("shape", "ours img/s", "PyTorch img/s", "ours / PyTorch")]
+for label in labels:
+    o, t = med(label, "ours"), med(label, "pytorch")
+    ratio = o / t
+    rows.append((label, "%.2f" % o, "%.2f" % t, "%.2f" % ratio if ratio >= 0.1 else "%.3g" % ratio))
+widths = [max(len(r[i]) for r in rows) for i in range(4)]
+print("\n".join(header))
+for i, r in enumerate(rows):
+    print("  ".join(c.ljust(widths[j]) if j == 0 else c.rjust(widths[j]) for j, c in enumerate(r)))
+    if i == 0:
+        print("  ".join("-" * w for w in widths))
+if output:
+    with open(output, "w") as f:
+        f.write("\n".join(header) + "\n\n")
+        f.write("| " + " | ".join(rows[0]) + " |\n|---|---:|---:|---:|\n")
+        for r in rows[1:]:
+            f.write("| " + " | ".join(r) + " |\n")
+    with open(output + ".jsonl", "w") as f:
+        for r in runs:
+            f.write(json.dumps(r) + "\n")
+    print("wrote %s and %s.jsonl" % (output, output), file=sys.stderr)
+PY

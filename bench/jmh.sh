@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# JMH micro-benchmarks of EfficientNet's custom graph pieces (ChannelScaleVertex forward/backward, DropPath).
+# The benchmarks live in efficientnet-core's test sources (io.efficientnet.core.bench); this compiles them and runs
+# JMH with any JMH options you pass, e.g.
+#   bench/jmh.sh                                   # everything, the defaults in the annotations (1 fork, 3x2 s + 5x2 s)
+#   bench/jmh.sh ChannelScale -p shape=8x96x56x56  # one benchmark class, one shape
+#   bench/jmh.sh -rf json -rff runs/jmh.json       # machine-readable results
+#   bench/jmh.sh --quick                           # smoke run: 1 fork, 1 x 1 s warm-up, 1 x 1 s measurement
+# Threads: OMP_NUM_THREADS (default 2), inherited by JMH's forked JVMs. Maven runs offline when MVN_OFFLINE=1.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+
+args=()
+for a in "$@"; do
+  if [[ "$a" == "--quick" ]]; then
+    args+=(-f 1 -wi 1 -w 1s -i 1 -r 1s)
+  else
+    args+=("$a")
+  fi
+done
+
+mvn_opts=(-B -q)
+[[ "${MVN_OFFLINE:-0}" == 1 ]] && mvn_opts+=(-o)
+cp_file="efficientnet-core/target/jmh-classpath.txt"
+echo "jmh: compiling the benchmarks ..." >&2
+mvn "${mvn_opts[@]}" -pl efficientnet-core test-compile dependency:build-classpath \
+  -Dmdep.includeScope=test -Dmdep.outputFile="$PWD/$cp_file" >&2
+
+export OMP_NUM_THREADS="${OMP_NUM_THREADS:-2}"
+echo "jmh: OMP_NUM_THREADS=$OMP_NUM_THREADS" >&2
+exec java -Xmx1g -cp "efficientnet-core/target/test-classes:efficientnet-core/target/classes:$(cat "$cp_file")" \
+  org.openjdk.jmh.Main "${args[@]}"

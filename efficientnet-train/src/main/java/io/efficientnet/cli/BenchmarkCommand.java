@@ -1,0 +1,131 @@
+package io.efficientnet.cli;
+
+import io.efficientnet.core.EfficientNet;
+import io.efficientnet.core.inference.BatchNormFolding;
+import io.efficientnet.core.weights.ModelZip;
+import io.efficientnet.train.bench.BenchmarkMode;
+import io.efficientnet.train.bench.BenchmarkResult;
+import io.efficientnet.train.bench.BenchmarkSpec;
+import io.efficientnet.train.bench.ModelBenchmark;
+import io.efficientnet.train.export.InferenceExport;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.nd4j.shade.jackson.databind.ObjectMapper;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.Callable;
+
+/** {@code efficientnet benchmark}: images/s, memory and backend for inference or training on synthetic data. */
+@Command(name = "benchmark", mixinStandardHelpOptions = true,
+        description = "Time inference (output) or training (fit with SGD) iterations on synthetic data with a fixed "
+                + "seed: median images/s with min/max, ms per iteration, peak heap and off-heap memory, backend and "
+                + "threads; --profile adds time per layer type. Threads: set OMP_NUM_THREADS before starting.")
+public final class BenchmarkCommand implements Callable<Integer> {
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec commandSpec;
+
+    @Mixin
+    ModelOptions model;
+
+    @Option(names = "--model", paramLabel = "ZIP",
+            description = "time this model zip (e.g. from export) instead of building --variant/--phi")
+    Path modelZip;
+
+    @Option(names = "--mode", defaultValue = "inference",
+            description = "inference or train (default: ${DEFAULT-VALUE})")
+    String mode;
+
+    @Option(names = "--batch-size", defaultValue = "8",
+            description = "images per iteration (default: ${DEFAULT-VALUE})")
+    int batchSize;
+
+    @Option(names = "--warmup", defaultValue = "3",
+            description = "untimed iterations first (default: ${DEFAULT-VALUE})")
+    int warmup;
+
+    @Option(names = "--iterations", defaultValue = "10", description = "timed iterations (default: ${DEFAULT-VALUE})")
+    int iterations;
+
+    @Option(names = "--seed", defaultValue = "42",
+            description = "seed of the synthetic data (default: ${DEFAULT-VALUE})")
+    long seed;
+
+    @Option(names = "--learning-rate", defaultValue = "0.01",
+            description = "SGD learning rate in train mode (default: ${DEFAULT-VALUE})")
+    double learningRate;
+
+    @Option(names = "--optimize-for-inference",
+            description = "fold batch norms into their convolutions before timing (inference mode only)")
+    boolean optimize;
+
+    @Option(names = "--profile", description = "also print time per layer type (extra iterations after the timed ones)")
+    boolean profile;
+
+    @Option(names = "--json", description = "print one JSON object")
+    boolean json;
+
+    @Override
+    public Integer call() throws Exception {
+        BenchmarkMode m = BenchmarkMode.parse(mode);
+        if (batchSize < 1) {
+            throw new IllegalArgumentException("--batch-size must be >= 1, got " + batchSize);
+        }
+        if (iterations < 1) {
+            throw new IllegalArgumentException("--iterations must be >= 1, got " + iterations);
+        }
+        if (warmup < 0) {
+            throw new IllegalArgumentException("--warmup must be >= 0, got " + warmup);
+        }
+        if (optimize && m == BenchmarkMode.TRAIN) {
+            throw new IllegalArgumentException("--optimize-for-inference folds batch norms, which changes training; "
+                    + "use it with --mode inference");
+        }
+        BenchmarkSpec spec = new BenchmarkSpec(m, batchSize, warmup, iterations, seed, learningRate, profile);
+
+        ComputationGraph net;
+        int[] chw;
+        String name;
+        if (modelZip != null) {
+            for (String o : new String[] {"--variant", "--phi", "--num-classes", "--no-top"}) {
+                if (commandSpec.commandLine().getParseResult().hasMatchedOption(o)) {
+                    throw new IllegalArgumentException(o + " cannot be combined with --model (the zip defines the "
+                            + "network; --resolution may override its input size)");
+                }
+            }
+            net = InferenceExport.restore(modelZip);
+            chw = ModelZip.readInputShape(modelZip);
+            if (model.resolution != null) {
+                chw = new int[] {chw == null ? 3 : chw[0], model.resolution, model.resolution};
+            }
+            if (chw == null) {
+                throw new IllegalArgumentException(modelZip + " has no " + ModelZip.INPUT_SHAPE
+                        + " entry: give the input size with --resolution");
+            }
+            name = modelZip.toString();
+        } else {
+            EfficientNet e = model.builder().build();
+            net = e.init();
+            chw = e.inputShape();
+            name = e.modelName();
+        }
+        Map<String, Object> notes = new LinkedHashMap<>();
+        if (optimize) {
+            BatchNormFolding.Result r = BatchNormFolding.fold(net);
+            net = r.graph();
+            notes.put("foldedBatchNorms", r.folds().size());
+        }
+        BenchmarkResult result = ModelBenchmark.run(net, chw, name, spec, notes);
+        if (json) {
+            System.out.println(new ObjectMapper().writeValueAsString(result.toMap()));
+        } else {
+            System.out.print(result.toText());
+        }
+        return 0;
+    }
+}

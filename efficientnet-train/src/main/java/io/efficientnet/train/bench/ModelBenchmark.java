@@ -1,0 +1,119 @@
+package io.efficientnet.train.bench;
+
+import org.deeplearning4j.nn.api.Layer;
+import org.deeplearning4j.nn.api.layers.IOutputLayer;
+import org.deeplearning4j.nn.conf.inputs.InputType;
+import org.deeplearning4j.nn.conf.layers.BaseLayer;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.learning.config.Sgd;
+
+import java.util.Map;
+import java.util.Random;
+
+/**
+ * Times inference or training iterations of a {@link ComputationGraph} on synthetic data.
+ *
+ * <p>Input: standard-normal {@code [batch, C, H, W]} values from ND4J's RNG seeded with the spec's seed; labels:
+ * one-hot classes from {@code java.util.Random(seed)}. The same arrays are used for every iteration (no data
+ * loading is measured). Inference iterations are {@code output(false, x)}; training iterations are
+ * {@code fit(x, y)}, i.e. forward, backward and one update, with plain SGD (no momentum, no weight decay) at the
+ * spec's learning rate set on every layer, the update PyTorch's {@code torch.optim.SGD(lr)} makes, so that the
+ * comparison script measures the same work on both sides.
+ */
+public final class ModelBenchmark {
+
+    /** Samples off-heap memory this often while running. */
+    static final long MEMORY_SAMPLE_MILLIS = 20;
+
+    private ModelBenchmark() {
+    }
+
+    /**
+     * Runs the benchmark.
+     *
+     * @param net        an initialised network (its updater is replaced by SGD in training mode)
+     * @param chw        input {@code [channels, height, width]}
+     * @param model      name for the report
+     * @param spec       what to measure
+     * @param notes      extra facts to carry into the report (may be empty)
+     * @throws IllegalArgumentException if training is asked of a network without a single output layer
+     */
+    public static BenchmarkResult run(ComputationGraph net, int[] chw, String model, BenchmarkSpec spec,
+            Map<String, Object> notes) {
+        boolean train = spec.mode() == BenchmarkMode.TRAIN;
+        INDArray[] labels = null;
+        String optimizer = null;
+        if (train) {
+            int classes = classifierOutputs(net);
+            labels = new INDArray[] {oneHot(spec.batchSize(), classes, spec.seed(), net)};
+            useSgd(net, spec.learningRate());
+            optimizer = "SGD, learning rate " + spec.learningRate() + ", no momentum, no weight decay";
+        }
+        Nd4j.getRandom().setSeed(spec.seed());
+        DataType type = net.getConfiguration().getDataType();
+        INDArray x = Nd4j.randn(type, spec.batchSize(), chw[0], chw[1], chw[2]);
+        INDArray[] y = labels;
+        Runnable step = train ? () -> net.fit(new INDArray[] {x}, y) : () -> net.output(false, x);
+
+        MemoryMonitor memory = MemoryMonitor.start(MEMORY_SAMPLE_MILLIS);
+        double[] ms = new double[spec.iterations()];
+        MemoryMonitor.Peak peak;
+        try {
+            for (int i = 0; i < spec.warmup(); i++) {
+                step.run();
+                memory.sample();
+            }
+            for (int i = 0; i < spec.iterations(); i++) {
+                long t0 = System.nanoTime();
+                step.run();
+                ms[i] = (System.nanoTime() - t0) / 1e6;
+                memory.sample();
+            }
+        } finally {
+            peak = memory.stop();
+        }
+        LayerProfiler.Profile profile = null;
+        if (spec.profile()) {
+            profile = LayerProfiler.profile(net, x, labels, spec.iterations(),
+                    InputType.convolutional(chw[1], chw[2], chw[0]));
+        }
+        return new BenchmarkResult(model, spec, chw.clone(), net.numParams(), optimizer, ms, peak,
+                BackendInfo.current(), profile, notes);
+    }
+
+    /** Sets plain SGD with {@code learningRate} on every layer with parameters (before the first fit). */
+    public static void useSgd(ComputationGraph net, double learningRate) {
+        if (net.getUpdater(false) != null) {
+            throw new IllegalStateException("the network already has an updater; set SGD before training it");
+        }
+        for (Layer layer : net.getLayers()) {
+            if (layer.conf().getLayer() instanceof BaseLayer base) {
+                base.setIUpdater(new Sgd(learningRate));
+                base.setBiasUpdater(null);
+            }
+        }
+    }
+
+    /** Number of classes of the network's single output layer. */
+    static int classifierOutputs(ComputationGraph net) {
+        if (net.getNumOutputArrays() != 1 || !(net.getOutputLayer(0) instanceof IOutputLayer)) {
+            String last = net.getConfiguration().getNetworkOutputs().toString();
+            throw new IllegalArgumentException("train mode needs a network that ends in one output layer "
+                    + "(a classifier); this one's outputs are " + last + " (a headless model?)");
+        }
+        Layer out = net.getOutputLayer(0);
+        return (int) ((org.deeplearning4j.nn.conf.layers.FeedForwardLayer) out.conf().getLayer()).getNOut();
+    }
+
+    private static INDArray oneHot(int batch, int classes, long seed, ComputationGraph net) {
+        Random r = new Random(seed);
+        float[] v = new float[batch * classes];
+        for (int i = 0; i < batch; i++) {
+            v[i * classes + r.nextInt(classes)] = 1f;
+        }
+        return Nd4j.createFromArray(v).reshape(batch, classes).castTo(net.getConfiguration().getDataType());
+    }
+}
