@@ -13,17 +13,20 @@ import io.efficientnet.core.Variant;
  * @param resolution input resolution override (square), or null for the variant's
  * @param dropout    dropout before the classifier, or null for the variant's
  * @param dropPath   drop-path (stochastic depth) rate of the last block
+ * @param batchNormMomentum batch-norm moving-average momentum (0.99 as in Keras; 0.9 lets the statistics that
+ *                   evaluation uses settle within a few hundred steps on small data)
  * @param pretrained initial weights: null (random), {@code imagenet}, or a Keras {@code .h5} / model {@code .zip} path;
  *                   layers whose shape differs (the classifier for another class count) keep their random init
  */
 public record ModelConfig(String variant, Double phi, Double width, Double depth, Integer resolution, Double dropout,
-                          double dropPath, String pretrained) {
+                          double dropPath, double batchNormMomentum, String pretrained) {
 
     public ModelConfig {
         if (phi == null) {
             Variant.parse(variant); // throws with the allowed values
         }
         ConfigChecks.range("model.drop_path", dropPath, 0, 1, false);
+        ConfigChecks.range("model.batch_norm_momentum", batchNormMomentum, 0, 1, false);
         if (dropout != null) {
             ConfigChecks.range("model.dropout", dropout, 0, 1, false);
         }
@@ -58,7 +61,7 @@ public record ModelConfig(String variant, Double phi, Double width, Double depth
         if (dropout != null) {
             b.dropoutRate(dropout);
         }
-        return b.dropPathRate(dropPath).numClasses(numClasses);
+        return b.dropPathRate(dropPath).batchNormMomentum(batchNormMomentum).numClasses(numClasses);
     }
 
     /** The input resolution this model trains at. */

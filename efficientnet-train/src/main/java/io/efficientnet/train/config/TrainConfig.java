@@ -17,7 +17,7 @@ public record TrainConfig(ModelConfig model, DataConfig data, OptimizerConfig op
     /** The reference ImageNet recipe for B0. */
     public static TrainConfig defaults() {
         return new TrainConfig(
-                new ModelConfig("b0", null, null, null, null, null, 0.2, null),
+                new ModelConfig("b0", null, null, null, null, null, 0.2, 0.99, null),
                 new DataConfig("data/imagenet", 0.0, 256, 4, 4,
                         0.08, 0.5, 0, 9, 0.1, 0.875),
                 new OptimizerConfig("rmsprop", 0.016, 0.9, 0.9, 1e-3, 1e-5),

@@ -1,7 +1,5 @@
 package io.efficientnet.train.run;
 
-import java.util.Locale;
-
 /**
  * One row of {@code metrics.csv}. Accuracies are fractions in 0..1; validation values are NaN (an empty cell) when
  * the run has no validation images.
@@ -37,7 +35,7 @@ public record EpochMetrics(int epoch, double trainLoss, double valLoss, double v
     }
 
     private static String num(double v) {
-        return Double.isNaN(v) ? "" : String.format(Locale.ROOT, "%.6g", v);
+        return Double.isNaN(v) ? "" : Double.toString(v); // full precision: checkpoints carry the history exactly
     }
 
     private static double val(String s) {

@@ -19,9 +19,10 @@ final class TinyRuns {
     static List<String> settings(Path data, Path output, String... extra) {
         List<String> s = new ArrayList<>(List.of(
                 "model.width=0.25", "model.depth=0.25", "model.resolution=32", "model.drop_path=0.1",
+                "model.batch_norm_momentum=0.8",
                 "data.path=" + data, "data.batch_size=8", "data.workers=2", "data.prefetch=2",
                 "data.crop_scale_min=0.5", "data.label_smoothing=0.1",
-                "optimizer.name=adam", "optimizer.lr_per_256=0.1", "optimizer.epsilon=1.0e-8",
+                "optimizer.name=adam", "optimizer.lr_per_256=0.4", "optimizer.epsilon=1.0e-8",
                 "schedule.name=constant", "schedule.warmup_epochs=0",
                 "ema.decay=0.9", "run.epochs=3", "run.seed=7", "run.output=" + output, "run.keep_checkpoints=2"));
         s.addAll(Arrays.asList(extra));
