@@ -70,6 +70,19 @@ public final class BenchmarkCommand implements Callable<Integer> {
     @Option(names = "--json", description = "print one JSON object")
     boolean json;
 
+    @Option(names = "--data", paramLabel = "DIR",
+            description = "time the training data pipeline on DIR/<class>/* (or DIR/train/<class>/*) instead of a "
+                    + "network: decode, augment, normalise, batch; one iteration = --batches batches")
+    Path data;
+
+    @Option(names = "--workers", defaultValue = "2", description = "data pipeline threads with --data "
+            + "(default: ${DEFAULT-VALUE})")
+    int workers;
+
+    @Option(names = "--batches", defaultValue = "20", description = "batches per timed iteration with --data "
+            + "(default: ${DEFAULT-VALUE})")
+    int batches;
+
     @Override
     public Integer call() throws Exception {
         BenchmarkMode m = BenchmarkMode.parse(mode);
@@ -85,6 +98,21 @@ public final class BenchmarkCommand implements Callable<Integer> {
         if (optimize && m == BenchmarkMode.TRAIN) {
             throw new IllegalArgumentException("--optimize-for-inference folds batch norms, which changes training; "
                     + "use it with --mode inference");
+        }
+        if (data != null) {
+            if (workers < 1 || batches < 1) {
+                throw new IllegalArgumentException("--workers and --batches must be >= 1, got " + workers + " and "
+                        + batches);
+            }
+            java.nio.file.Path train = data.resolve("train");
+            io.efficientnet.train.data.ImageFolder folder = io.efficientnet.train.data.ImageFolder.scan(
+                    java.nio.file.Files.isDirectory(train) ? train : data);
+            int res = model.resolution != null ? model.resolution : model.builder().build().inputShape()[1];
+            Map<String, Object> r = io.efficientnet.train.bench.DataPipelineBenchmark.run(folder, res, batchSize,
+                    workers, batches, warmup, iterations);
+            System.out.print(json ? new ObjectMapper().writeValueAsString(r) + "\n"
+                    : io.efficientnet.train.bench.DataPipelineBenchmark.toText(r));
+            return 0;
         }
         BenchmarkSpec spec = new BenchmarkSpec(m, batchSize, warmup, iterations, seed, learningRate, profile);
 

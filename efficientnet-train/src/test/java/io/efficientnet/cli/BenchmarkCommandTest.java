@@ -159,4 +159,20 @@ class BenchmarkCommandTest {
         assertTrue(((String) r[2]).contains("train mode needs a network that ends in one output layer"),
                 (String) r[2]);
     }
+
+    @Test
+    void dataPipelineModeTimesDecodingAndAugmentation(@org.junit.jupiter.api.io.TempDir java.nio.file.Path tmp)
+            throws Exception {
+        io.efficientnet.train.TestImages.writeTree(tmp, 4, 1, 2);
+        JsonNode j = json("--data", tmp.toString(), "--workers", "2", "--batches", "3");
+        assertEquals("data", j.get("mode").asText());
+        assertEquals(12, j.get("images").asInt(), "reads DIR/train when it exists");
+        assertEquals(32, j.get("resolution").asInt());
+        double median = j.get("imagesPerSecondMedian").asDouble();
+        assertTrue(median > 0 && median >= j.get("imagesPerSecondMin").asDouble()
+                && median <= j.get("imagesPerSecondMax").asDouble(), j.toString());
+        Object[] bad = SummaryCommandTest.run("benchmark", "--data", tmp.toString(), "--workers", "0");
+        assertEquals(2, bad[0]);
+        assertTrue(bad[2].toString().contains("--workers and --batches must be >= 1, got 0"), bad[2].toString());
+    }
 }
