@@ -9,8 +9,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 
 /**
- * Decodes image files into 8-bit RGB {@link BufferedImage}s with Java's ImageIO (JPEG, PNG, BMP, GIF, WBMP):
- * grayscale, palette and alpha images are converted to RGB (alpha composited on black). Pixels come out in RGB order,
+ * Decodes image files into 8-bit RGB {@link BufferedImage}s with Java's ImageIO (JPEG, PNG, BMP, GIF, WBMP, TIFF;
+ * CMYK/YCCK JPEGs through the TwelveMonkeys reader): grayscale, palette, CMYK and alpha images are converted to RGB
+ * (alpha composited on black). Pixels come out in RGB order,
  * as the Keras/TF weights expect; no BGR step is involved.
  */
 public final class ImageDecoder {
@@ -37,7 +38,7 @@ public final class ImageDecoder {
             throw new IOException(file + ": not a readable image (" + e.getMessage() + ")", e);
         }
         if (img == null) {
-            throw new IOException(file + ": not an image in a supported format (JPEG, PNG, BMP, GIF)");
+            throw new IOException(file + ": not an image in a supported format (JPEG, PNG, BMP, GIF, TIFF)");
         }
         if (img.getWidth() < 1 || img.getHeight() < 1) {
             throw new IOException(file + ": image has no pixels");

@@ -137,6 +137,17 @@ class DataPipelineTest {
         assertTrue(warnings.get(0).contains("broken.jpg"), warnings.get(0));
     }
 
+    @Test
+    void cmykJpegsAreConvertedToRgb() throws Exception {
+        Path cmyk = Path.of(DataPipelineTest.class.getResource("/images/cmyk-red-blue.jpg").toURI());
+        BufferedImage img = ImageDecoder.readRgb(cmyk);
+        assertEquals(BufferedImage.TYPE_INT_RGB, img.getType());
+        Color left = new Color(img.getRGB(3, 8));
+        Color right = new Color(img.getRGB(20, 8));
+        assertTrue(left.getRed() > 200 && left.getGreen() < 60 && left.getBlue() < 60, "red half: " + left);
+        assertTrue(right.getBlue() > 150 && right.getRed() < 80, "blue half: " + right);
+    }
+
     private static List<DataSet> epoch(ImageFolder f, SampleTransform t, int workers, int epoch, int skip) {
         List<DataSet> out = new ArrayList<>();
         try (ImageBatches b = new ImageBatches(f, t, 32, 32, 4, true, 99, workers, 3, 0.1, new SkippedImages(s -> { }))) {

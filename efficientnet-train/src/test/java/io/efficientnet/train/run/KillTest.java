@@ -1,0 +1,67 @@
+package io.efficientnet.train.run;
+
+import io.efficientnet.train.TestImages;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/** A training process killed with SIGKILL while it checkpoints every iteration leaves only complete checkpoints. */
+class KillTest {
+
+    @Test
+    void sigkillMidRunLeavesRestorableCheckpointsAndTheRunResumes(@TempDir Path tmp) throws Exception {
+        Path data = tmp.resolve("shapes");
+        TestImages.writeTree(data, 8, 2, 17);
+        Path out = tmp.resolve("run");
+        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Xmx2g", "-cp", System.getProperty("java.class.path"), "io.efficientnet.cli.Main", "train",
+                "--no-progress", "--epochs", "50"));
+        for (String s : TinyRuns.settings(data, out, "run.checkpoint_every=1", "run.keep_checkpoints=3")) {
+            cmd.add("--set");
+            cmd.add(s);
+        }
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(tmp.resolve("log.txt").toFile())
+                .start();
+        CheckpointStore store = new CheckpointStore(out.resolve("checkpoints"), 3);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+        try {
+            while (store.list().size() < 3 || lastIteration(store) < 7) {
+                assertTrue(p.isAlive(), "trainer exited early: " + Files.readString(tmp.resolve("log.txt")));
+                assertTrue(System.nanoTime() < deadline, "no checkpoints within 2 minutes");
+                Thread.sleep(20);
+            }
+        } finally {
+            p.destroyForcibly(); // SIGKILL on Linux
+            p.waitFor(30, TimeUnit.SECONDS);
+        }
+        assertEquals(137, p.exitValue(), "killed by SIGKILL");
+        List<Path> ckpts = store.list();
+        assertFalse(ckpts.isEmpty());
+        for (Path c : ckpts) {
+            Checkpoint restored = CheckpointStore.restore(c); // every listed checkpoint is complete
+            assertEquals(Long.parseLong(c.getFileName().toString().replaceAll("\\D", "")),
+                    restored.state().iteration());
+        }
+        List<String> console = new ArrayList<>();
+        Trainer.Outcome o = new Trainer(TinyRuns.config(data, out, "run.checkpoint_every=0", "run.epochs=4"),
+                console::add, false, new Trainer.Listener() { }, n -> { }).run(true);
+        assertTrue(o.finished(), console.toString());
+        assertTrue(console.get(0).startsWith("resuming from " + ckpts.get(ckpts.size() - 1)), console.get(0));
+        try (var files = Files.list(out.resolve("checkpoints"))) {
+            assertTrue(files.noneMatch(f -> f.getFileName().toString().endsWith(".tmp")),
+                    "leftover temporary files are removed on resume");
+        }
+    }
+
+    private static long lastIteration(CheckpointStore store) throws Exception {
+        List<Path> l = store.list();
+        return l.isEmpty() ? 0 : Long.parseLong(l.get(l.size() - 1).getFileName().toString().replaceAll("\\D", ""));
+    }
+}
