@@ -11,7 +11,6 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -116,10 +115,5 @@ public final class ConfigLoader {
     @SuppressWarnings("unchecked")
     private static Map<String, Object> cast(Object map) {
         return (Map<String, Object>) map;
-    }
-
-    /** A mutable copy of the default tree (for tests and tools). */
-    static Map<String, Object> defaultTree() {
-        return new LinkedHashMap<>(RecordMaps.toMap(TrainConfig.defaults()));
     }
 }
