@@ -39,6 +39,9 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--batch-size", description = "images per step (data.batch_size)")
     Integer batchSize;
 
+    @Option(names = "--workers", description = "data-parallel replicas, one per device (run.workers)")
+    Integer workers;
+
     @Option(names = "--set", paramLabel = "KEY=VALUE",
             description = "override any value, e.g. --set optimizer.lr_per_256=0.008 (repeatable)")
     List<String> overrides = new ArrayList<>();
@@ -111,6 +114,9 @@ public final class TrainCommand implements Callable<Integer> {
         }
         if (batchSize != null) {
             sets.add("data.batch_size=" + batchSize);
+        }
+        if (workers != null) {
+            sets.add("run.workers=" + workers);
         }
         sets.addAll(overrides);
         return ConfigLoader.load(files, sets);

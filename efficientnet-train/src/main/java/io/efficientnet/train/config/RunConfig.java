@@ -9,9 +9,11 @@ package io.efficientnet.train.config;
  * @param checkpointEvery     also checkpoint every this many iterations (0: at epoch ends only)
  * @param keepCheckpoints     how many of the latest checkpoints to keep
  * @param stopAfterIterations stop (with a checkpoint) after this many iterations in all, or null; for smoke runs
+ * @param workers             data-parallel replicas (one per device, DL4J ParallelWrapper; each step's batch is split
+ *                            among them and parameters are averaged every step); 1 = single device
  */
 public record RunConfig(int epochs, long seed, String output, int checkpointEvery, int keepCheckpoints,
-                        Integer stopAfterIterations) {
+                        Integer stopAfterIterations, int workers) {
 
     public RunConfig {
         ConfigChecks.atLeast("run.epochs", epochs, 1);
@@ -20,6 +22,7 @@ public record RunConfig(int epochs, long seed, String output, int checkpointEver
         }
         ConfigChecks.atLeast("run.checkpoint_every", checkpointEvery, 0);
         ConfigChecks.atLeast("run.keep_checkpoints", keepCheckpoints, 1);
+        ConfigChecks.atLeast("run.workers", workers, 1);
         if (stopAfterIterations != null) {
             ConfigChecks.atLeast("run.stop_after_iterations", stopAfterIterations, 1);
         }

@@ -199,6 +199,7 @@ public final class Trainer {
         private TrainerState state;
         private Path lastCheckpoint;
         private EvalResult lastValidation;
+        private StepRunner runner;
 
         Loop(ComputationGraph net, WeightAverage average, TrainerState state, List<EpochMetrics> history,
                 ImageBatches train, ImageBatches val, WarmupSchedule schedule, CheckpointStore store,
@@ -218,6 +219,13 @@ public final class Trainer {
         }
 
         Outcome run() throws IOException {
+            try (StepRunner r = StepRunner.forWorkers(config.run().workers())) {
+                runner = r;
+                return loop();
+            }
+        }
+
+        private Outcome loop() throws IOException {
             int epochs = config.run().epochs();
             long seed = config.run().seed();
             int every = config.run().checkpointEvery();
@@ -233,8 +241,7 @@ public final class Trainer {
                     while (train.hasNext()) {
                         DataSet batch = train.next();
                         Nd4j.getRandom().setSeed(iterationSeed(seed, state.iteration()));
-                        net.fit(batch);
-                        double loss = net.score();
+                        double loss = runner.step(net, batch);
                         if (!Double.isFinite(loss)) {
                             throw diverged(loss, epoch);
                         }

@@ -166,4 +166,30 @@ class TrainerTest {
                 s -> { }, false, new Trainer.Listener() { }, n -> { }).run(true));
         assertTrue(none.getMessage().contains("no usable checkpoint"), none.getMessage());
     }
+
+    @Test
+    void twoWorkersTrainDataParallelWithTheSameLoopCheckpointsAndResume() throws Exception {
+        Path out = tmp.resolve("run-workers");
+        List<Double> losses = new ArrayList<>();
+        Trainer.Outcome stopped = train(out, losses, new ArrayList<>(), "run.workers=2", "run.epochs=6",
+                "ema.decay=0.5", "run.stop_after_iterations=20");
+        assertFalse(stopped.finished());
+        List<String> console = new ArrayList<>();
+        Trainer.Outcome o = new Trainer(TinyRuns.config(data, out, "run.workers=2", "run.epochs=6", "ema.decay=0.5"),
+                console::add, false, new Trainer.Listener() {
+                    @Override
+                    public void iterationDone(long iteration, double loss) {
+                        losses.add(loss);
+                    }
+                }, net -> { }).run(true);
+        assertTrue(o.finished());
+        assertTrue(console.get(0).contains("iteration 20"), console.get(0));
+        assertEquals(36, losses.size(), "6 epochs of 6 steps, 20 before and 16 after the resume");
+        double first = losses.subList(0, 6).stream().mapToDouble(d -> d).average().orElseThrow();
+        double last = losses.subList(30, 36).stream().mapToDouble(d -> d).average().orElseThrow();
+        assertTrue(last < first * 0.8, "loss must go down with 2 workers: " + first + " -> " + last);
+        assertTrue(o.lastValidation().top1() > 0.5, "top-1 " + o.lastValidation().top1());
+        assertEquals(6, o.history().size());
+        assertNotNull(SavedModel.load(out.resolve("model-final.zip")).network());
+    }
 }
