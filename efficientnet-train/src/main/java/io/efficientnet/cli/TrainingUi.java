@@ -14,7 +14,7 @@ final class TrainingUi {
     }
 
     /**
-     * Starts the UI on {@code port} (0 picks a free one) and returns the hook that attaches a network to it.
+     * Starts the UI on {@code port} and returns the hook that attaches a network to it.
      *
      * @param log receives the UI's address
      */
