@@ -98,16 +98,16 @@ public final class ImageBatches implements DataSetIterator, AutoCloseable {
         return images.size();
     }
 
-    /** Restarts at batch {@code skipBatches} of {@code epoch} (0-based), dropping any prepared batches. */
+    /**
+     * Restarts at batch {@code skipBatches} of {@code epoch} (0-based), dropping any prepared batches. Nothing is
+     * read until the first {@link #hasNext()}.
+     */
     public synchronized void startEpoch(int epoch, int skipBatches) {
         cancelPending();
         this.epoch = epoch;
         this.order = epochOrder(epoch);
         this.nextToSubmit = Math.min(skipBatches, batchesPerEpoch());
         this.lookahead = null;
-        while (pending.size() < prefetch && nextToSubmit < batchesPerEpoch()) {
-            submitNext();
-        }
     }
 
     /** The epoch being iterated. */
@@ -117,6 +117,7 @@ public final class ImageBatches implements DataSetIterator, AutoCloseable {
 
     @Override
     public synchronized boolean hasNext() {
+        fill();
         while (lookahead == null && !pending.isEmpty()) {
             DataSet ds = await(pending.pollFirst());
             if (nextToSubmit < batchesPerEpoch()) {
@@ -207,6 +208,12 @@ public final class ImageBatches implements DataSetIterator, AutoCloseable {
         return idx.stream().mapToInt(Integer::intValue).toArray();
     }
 
+    private void fill() {
+        while (pending.size() < prefetch && nextToSubmit < batchesPerEpoch()) {
+            submitNext();
+        }
+    }
+
     private void submitNext() {
         int b = nextToSubmit++;
         int from = b * batchSize;
@@ -230,6 +237,9 @@ public final class ImageBatches implements DataSetIterator, AutoCloseable {
             try {
                 img = ImageDecoder.readRgb(li.file());
             } catch (IOException e) {
+                if (Thread.currentThread().isInterrupted()) {
+                    return null; // the batch was cancelled (close): not the file's fault
+                }
                 skipped.skip(li.file(), e.getMessage());
                 continue;
             }
@@ -281,7 +291,7 @@ public final class ImageBatches implements DataSetIterator, AutoCloseable {
 
     private void cancelPending() {
         for (Future<DataSet> f : pending) {
-            f.cancel(true);
+            f.cancel(false); // never interrupt a read: an interrupted read looks like a broken file
         }
         pending.clear();
     }

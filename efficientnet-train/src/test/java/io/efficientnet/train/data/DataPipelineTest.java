@@ -148,6 +148,26 @@ class DataPipelineTest {
         assertTrue(right.getBlue() > 150 && right.getRed() < 80, "blue half: " + right);
     }
 
+    @Test
+    void restartingAnEpochNeverMarksGoodFilesUnreadable() throws IOException {
+        ImageFolder f = ImageFolder.scan(tree.resolve("train"));
+        List<String> warnings = new ArrayList<>();
+        SkippedImages skipped = new SkippedImages(warnings::add);
+        try (ImageBatches b = new ImageBatches(f, SampleTransform.of(EvalTransform.of(32)), 32, 32, 2, true, 5, 2, 4,
+                0, skipped)) {
+            for (int i = 0; i < 20; i++) {
+                assertTrue(b.hasNext()); // reads start
+                b.startEpoch(i % 3, 0); // and are dropped again
+            }
+            int images = 0;
+            while (b.hasNext()) {
+                images += b.next().numExamples();
+            }
+            assertEquals(15, images);
+        }
+        assertEquals(0, skipped.count(), "no good file may be reported unreadable: " + warnings);
+    }
+
     private static List<DataSet> epoch(ImageFolder f, SampleTransform t, int workers, int epoch, int skip) {
         List<DataSet> out = new ArrayList<>();
         try (ImageBatches b = new ImageBatches(f, t, 32, 32, 4, true, 99, workers, 3, 0.1, new SkippedImages(s -> { }))) {
