@@ -32,4 +32,17 @@ class TransferLearningExampleTest {
         assertArrayEquals(new int[] {3, 32, 32}, saved.inputShape());
         assertEquals(10, saved.network().getOutputLayer(0).getParam("b").length());
     }
+
+    @Test
+    void aKerasWeightFileFromTheCommandLineIsImported(@TempDir Path dir) throws Exception {
+        // Keras-layout B0 weights (random, not ImageNet), the file the core's Keras import tests use.
+        TransferLearningExample.Result r = TransferLearningExample.run("--fast", "--data",
+                "../datasets/fashion-mnist-mini", "--epochs", "1", "--keras",
+                "../efficientnet-core/src/test/resources/golden/efficientnet-b0-keras-random.h5",
+                "--output", dir.resolve("keras.zip").toString());
+
+        assertTrue(r.weights().startsWith("Keras weights from ") && r.weights().contains("131 layers"), r.weights());
+        assertTrue(r.accuracyAfter() >= 0 && r.accuracyAfter() <= 1, "after: " + r.accuracyAfter());
+        assertArrayEquals(new int[] {3, 32, 32}, SavedModel.load(dir.resolve("keras.zip")).inputShape());
+    }
 }
