@@ -1,0 +1,49 @@
+package io.efficientnet.examples;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class InferenceExampleTest {
+
+    private static void assertTable(InferenceExample.Result r, int images, int labelsPerImage) {
+        assertEquals(images, r.predictions().size());
+        for (InferenceExample.Prediction p : r.predictions()) {
+            assertTrue(Files.isRegularFile(p.file()));
+            assertEquals(labelsPerImage, p.labels().size());
+            for (int i = 0; i < p.probabilities().size(); i++) {
+                double q = p.probabilities().get(i);
+                assertTrue(q >= 0 && q <= 1, "probability " + q);
+                if (i > 0) {
+                    assertTrue(q <= p.probabilities().get(i - 1), "sorted");
+                }
+            }
+        }
+        assertTrue(r.imagesPerSecond() > 0 && Double.isFinite(r.imagesPerSecond()));
+        assertTrue(r.forwardImagesPerSecond() >= r.imagesPerSecond());
+    }
+
+    @Test
+    void fastModePrintsTop5ImageNetClassesAndThroughput() throws Exception {
+        InferenceExample.Result r = InferenceExample.run("--fast", "--batch", "8",
+                "../datasets/fashion-mnist-mini/val/bag", "../datasets/fashion-mnist-mini/val/coat");
+        assertTable(r, 32, 5);
+        assertTrue(r.model().contains("random weights"), r.model());
+    }
+
+    @Test
+    void classifiesWithASavedModelAndItsClassNames(@TempDir Path dir) throws Exception {
+        Path zip = dir.resolve("tl.zip");
+        TransferLearningExample.Result tl = TransferLearningExample.run("--fast", "--data",
+                "../datasets/fashion-mnist-mini", "--epochs", "1", "--output", zip.toString());
+        InferenceExample.Result r = InferenceExample.run("--fast", "--model", zip.toString(), "--limit", "12",
+                "../datasets/fashion-mnist-mini/val");
+        assertTable(r, 12, 5);
+        r.predictions().forEach(p -> assertTrue(tl.classes().containsAll(p.labels()), p.labels().toString()));
+    }
+}
