@@ -4,11 +4,12 @@ import io.efficientnet.train.data.DataSplits;
 import io.efficientnet.train.data.ImageBatches;
 import io.efficientnet.train.data.ImageFolder;
 import io.efficientnet.train.data.LabeledImage;
-import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
-import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
+import org.deeplearning4j.nn.conf.layers.FeedForwardLayer;
 import org.deeplearning4j.nn.conf.layers.OutputLayer;
 import org.deeplearning4j.nn.graph.ComputationGraph;
-import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.deeplearning4j.nn.transferlearning.FineTuneConfiguration;
+import org.deeplearning4j.nn.transferlearning.TransferLearning;
+import org.deeplearning4j.nn.transferlearning.TransferLearningHelper;
 import org.deeplearning4j.nn.weights.WeightInit;
 import org.nd4j.evaluation.classification.Evaluation;
 import org.nd4j.linalg.activations.Activation;
@@ -24,10 +25,11 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Feature extraction: a headless EfficientNet ({@code includeTop(false)}, average pooling) turns every image into an
- * embedding, computed once and cached in memory. A one-layer softmax classifier (a DL4J
- * {@link MultiLayerNetwork}) is trained on the cached training embeddings and evaluated on the validation ones;
- * then the training images nearest (cosine similarity) to one validation image are listed with their classes.
+ * Feature extraction: a headless EfficientNet ({@code includeTop(false)}, average pooling) gets a new softmax layer,
+ * and DL4J's {@link TransferLearningHelper} freezes everything up to {@code avg_pool}: {@code featurize} turns every
+ * image into an embedding once, the embeddings are cached in memory, and {@code fitFeaturized} trains the softmax
+ * layer on them; then the training images nearest (cosine similarity) to one validation image are listed with their
+ * classes.
  *
  * <pre>
  * efficientnet-examples/run-example FeatureExtractionExample [--fast] [--data DIR] [--keras B0_notop.h5]
@@ -77,36 +79,42 @@ public final class FeatureExtractionExample {
         int res = base.resolution();
         System.out.println("Headless network (average pooling): " + base.weights());
 
-        // 1. Embeddings, computed once (the network is the expensive part) and cached in memory.
+        // 1. A classifier head on the headless network, and DL4J's TransferLearningHelper: everything up to avg_pool
+        //    is frozen; featurize() runs that part once per image (the expensive part) and the embeddings are cached.
+        long embeddingSize = ((FeedForwardLayer) base.network().getLayer("top_conv").conf().getLayer()).getNOut();
+        ComputationGraph withHead = new TransferLearning.GraphBuilder(base.network())
+                .fineTuneConfiguration(new FineTuneConfiguration.Builder().seed(42).updater(new Adam(1e-3)).l2(1e-4)
+                        .build())
+                .addLayer("classifier", new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT)
+                        .nIn(embeddingSize)
+                        .nOut(splits.classes().size()).activation(Activation.SOFTMAX).weightInit(WeightInit.XAVIER)
+                        .build(), "avg_pool")
+                .setOutputs("classifier").build();
+        TransferLearningHelper helper = new TransferLearningHelper(withHead, "avg_pool");
         long t0 = System.nanoTime();
-        Embeddings train = embed(base.network(), splits.train(), res, batch);
-        Embeddings val = embed(base.network(), splits.validation(), res, batch);
+        Embeddings train = embed(helper, splits.train(), res, batch);
+        Embeddings val = embed(helper, splits.validation(), res, batch);
         long dim = train.features().size(1);
-        System.out.printf("Embedded %d training and %d validation images into %d-dimensional vectors in %.1f s%n",
-                train.images().size(), val.images().size(), dim, (System.nanoTime() - t0) / 1e9);
+        System.out.printf("Embedded %d training and %d validation images into %d-dimensional vectors in %.1f s "
+                        + "(TransferLearningHelper.featurize, cached in memory)%n", train.images().size(),
+                val.images().size(), dim, (System.nanoTime() - t0) / 1e9);
 
-        // 2. A softmax classifier on the embeddings (scaled to unit length, then standardised per dimension), trained
-        //    on the whole cached set each step.
+        // 2. The unfrozen part (the new softmax layer) trains on the cached embeddings with fitFeaturized; the cached
+        //    features are scaled to unit length and standardised per dimension first.
         NormalizerStandardize standardize = new NormalizerStandardize();
         DataSet trainSet = new DataSet(unit(train.features()), train.labels());
         DataSet valSet = new DataSet(unit(val.features()), val.labels());
         standardize.fit(trainSet);
         standardize.preProcess(trainSet);
         standardize.preProcess(valSet);
-        MultiLayerConfiguration conf = new NeuralNetConfiguration.Builder().seed(42).updater(new Adam(1e-3)).l2(1e-4)
-                .list()
-                .layer(new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT).nIn(dim)
-                        .nOut(splits.classes().size()).activation(Activation.SOFTMAX).weightInit(WeightInit.XAVIER)
-                        .build())
-                .build();
-        MultiLayerNetwork classifier = new MultiLayerNetwork(conf);
-        classifier.init();
         for (int e = 0; e < epochs; e++) {
-            classifier.fit(trainSet);
+            helper.fitFeaturized(trainSet);
         }
-        Evaluation eval = classifier.evaluate(new org.nd4j.linalg.dataset.adapter.SingletonDataSetIterator(valSet));
-        System.out.printf("Classifier on embeddings (%d epochs): training loss %.4f, validation accuracy %s%n",
-                epochs, classifier.score(trainSet), Examples.percent(eval.accuracy()));
+        ComputationGraph classifier = helper.unfrozenGraph();
+        Evaluation eval = new Evaluation(splits.classes());
+        eval.eval(valSet.getLabels(), classifier.outputSingle(valSet.getFeatures()));
+        System.out.printf("Classifier on embeddings (%d epochs of fitFeaturized): training loss %.4f, validation "
+                + "accuracy %s%n", epochs, classifier.score(trainSet), Examples.percent(eval.accuracy()));
 
         // 3. Nearest training images (cosine similarity of the raw embeddings) of one validation image.
         int q = args.getInt("query", 0);
@@ -131,14 +139,14 @@ public final class FeatureExtractionExample {
                 splits.classes().get(query.label()), neighbours);
     }
 
-    /** Runs the headless network over {@code folder} (evaluation transform, in file order). */
-    static Embeddings embed(ComputationGraph net, ImageFolder folder, int res, int batch) {
+    /** Featurizes {@code folder} (evaluation transform, in file order) through the helper's frozen part. */
+    static Embeddings embed(TransferLearningHelper helper, ImageFolder folder, int res, int batch) {
         List<INDArray> features = new ArrayList<>();
         List<INDArray> labels = new ArrayList<>();
         try (ImageBatches batches = Examples.evalBatches(folder, res, batch)) {
             while (batches.hasNext()) {
-                DataSet ds = batches.next();
-                features.add(net.output(false, ds.getFeatures())[0]);
+                DataSet ds = helper.featurize(batches.next());
+                features.add(ds.getFeatures());
                 labels.add(ds.getLabels());
             }
         }
