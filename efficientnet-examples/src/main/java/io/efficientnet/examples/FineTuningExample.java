@@ -83,9 +83,7 @@ public final class FineTuningExample {
         try (ImageBatches train = Examples.trainBatches(splits.train(), res, batch, 7)) {
             for (int epoch = 0; epoch < epochs; epoch++) {
                 long t0 = System.nanoTime();
-                if (epoch > 0) {
-                    train.startEpoch(epoch, 0);
-                }
+                train.startEpoch(epoch, 0); // the epoch's own order and augmentation
                 double sum = 0;
                 int n = 0;
                 while (train.hasNext()) {

@@ -95,10 +95,7 @@ public final class TransferLearningExample {
         try (ImageBatches train = Examples.trainBatches(splits.train(), res, batch, 42)) {
             for (int epoch = 0; epoch < epochs; epoch++) {
                 long t0 = System.nanoTime();
-                if (epoch > 0) {
-                    // Epoch 0 is already being prepared; restarting it would interrupt decoding in flight.
-                    train.startEpoch(epoch, 0);
-                }
+                train.startEpoch(epoch, 0); // the epoch's own order and augmentation
                 double sum = 0;
                 int n = 0;
                 while (train.hasNext()) {
