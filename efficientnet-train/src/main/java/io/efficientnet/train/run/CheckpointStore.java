@@ -27,7 +27,8 @@ import java.util.stream.Stream;
  * The {@code checkpoints/} folder of a run: {@code ckpt-<iteration>.zip} files, each a {@code ModelSerializer} zip
  * (network and updater state, ImageNet normaliser, class names, input shape) with the trainer state, the metrics
  * history, the weight average and the merged configuration added. Writes are atomic (temporary file and rename), so a
- * run killed at any moment leaves only complete checkpoints; the newest {@code keep} are kept.
+ * run killed at any moment leaves only complete checkpoints; the newest {@code keep} are kept, and the one with the
+ * best validation top-1 ({@link TrainerState#bestIteration()}).
  */
 public final class CheckpointStore {
 
@@ -50,7 +51,10 @@ public final class CheckpointStore {
         return dir;
     }
 
-    /** Writes a checkpoint for {@code state.iteration()}, then removes the oldest beyond {@code keep}. */
+    /**
+     * Writes a checkpoint for {@code state.iteration()}, then removes the oldest beyond {@code keep} except the best
+     * one.
+     */
     public Path save(ComputationGraph net, WeightAverage average, TrainerState state, List<EpochMetrics> history,
             List<String> classes, int[] inputShape, String configYaml) throws IOException {
         Map<String, byte[]> entries = new LinkedHashMap<>();
@@ -61,13 +65,21 @@ public final class CheckpointStore {
         if (average != null) {
             entries.put(EMA, averageBytes(average));
         }
-        Path file = dir.resolve(String.format("ckpt-%09d.zip", state.iteration()));
+        Path file = fileFor(state.iteration());
         ModelZip.writeWithEntries(net, file, true, ImageNetPreprocessing.normalizer(), entries);
         List<Path> all = list();
+        Path best = state.bestIteration() >= 0 ? fileFor(state.bestIteration()) : null;
         for (int i = 0; i < all.size() - keep; i++) {
-            Files.deleteIfExists(all.get(i));
+            if (!all.get(i).equals(best)) {
+                Files.deleteIfExists(all.get(i));
+            }
         }
         return file;
+    }
+
+    /** The checkpoint file of {@code iteration}. */
+    public Path fileFor(long iteration) {
+        return dir.resolve(String.format("ckpt-%09d.zip", iteration));
     }
 
     /** Checkpoint files, oldest first. */

@@ -289,7 +289,7 @@ public final class Trainer {
             MetricsLog.write(output.resolve("metrics.csv"), history);
             TrainingCurves.write(output.resolve("training-curves.png"), history);
             boolean best = v != null && (Double.isNaN(state.bestTop1()) || v.top1() > state.bestTop1());
-            state = state.nextEpoch(best ? v.top1() : state.bestTop1(), skipped.count());
+            state = state.nextEpoch(v == null ? Double.NaN : v.top1(), best, skipped.count());
             if (best) {
                 saveModel(output.resolve("model-best.zip"));
             }

@@ -15,24 +15,27 @@ import java.util.Properties;
  * @param imagesSeen   images trained on in the epoch so far
  * @param bestTop1     best validation top-1 so far (NaN if none)
  * @param skippedFiles unreadable images met so far
+ * @param bestIteration iteration of the checkpoint with the best validation top-1 (kept when older ones are
+ *                     pruned), or -1
  */
 public record TrainerState(int epoch, int batchesDone, long iteration, double lossSum, long imagesSeen,
-                           double bestTop1, int skippedFiles) {
+                           double bestTop1, int skippedFiles, long bestIteration) {
 
     /** A run that has not started. */
     public static TrainerState start() {
-        return new TrainerState(0, 0, 0, 0, 0, Double.NaN, 0);
+        return new TrainerState(0, 0, 0, 0, 0, Double.NaN, 0, -1);
     }
 
     /** After one more batch of {@code images} with minibatch loss {@code loss}. */
     public TrainerState afterBatch(double loss, int images) {
         return new TrainerState(epoch, batchesDone + 1, iteration + 1, lossSum + loss, imagesSeen + images, bestTop1,
-                skippedFiles);
+                skippedFiles, bestIteration);
     }
 
-    /** At the start of the next epoch. */
-    public TrainerState nextEpoch(double best, int skipped) {
-        return new TrainerState(epoch + 1, 0, iteration, 0, 0, best, skipped);
+    /** At the start of the next epoch; {@code improved}: this epoch's validation was the best so far. */
+    public TrainerState nextEpoch(double top1, boolean improved, int skipped) {
+        return new TrainerState(epoch + 1, 0, iteration, 0, 0, improved ? top1 : bestTop1, skipped,
+                improved ? iteration : bestIteration);
     }
 
     /** Mean minibatch loss of the epoch so far. */
@@ -50,6 +53,7 @@ public record TrainerState(int epoch, int batchesDone, long iteration, double lo
         p.setProperty("images_seen", Long.toString(imagesSeen));
         p.setProperty("best_top1_bits", Long.toString(Double.doubleToRawLongBits(bestTop1)));
         p.setProperty("skipped_files", Integer.toString(skippedFiles));
+        p.setProperty("best_iteration", Long.toString(bestIteration));
         StringWriter w = new StringWriter();
         try {
             p.store(w, "efficientnet trainer state");
@@ -69,7 +73,8 @@ public record TrainerState(int epoch, int batchesDone, long iteration, double lo
                     Double.longBitsToDouble(Long.parseLong(p.getProperty("loss_sum_bits"))),
                     Long.parseLong(p.getProperty("images_seen")),
                     Double.longBitsToDouble(Long.parseLong(p.getProperty("best_top1_bits"))),
-                    Integer.parseInt(p.getProperty("skipped_files")));
+                    Integer.parseInt(p.getProperty("skipped_files")),
+                    Long.parseLong(p.getProperty("best_iteration", "-1")));
         } catch (RuntimeException e) {
             throw new IOException(source + ": trainer state is incomplete or malformed: " + e.getMessage(), e);
         }

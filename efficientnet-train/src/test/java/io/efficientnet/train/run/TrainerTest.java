@@ -70,9 +70,21 @@ class TrainerTest {
         assertEquals(List.of("blue-bar", "green-square", "red-disk"), fin.labels(), "sorted folder names");
         assertArrayEquals(new int[] {3, 32, 32}, fin.inputShape());
         assertNotNull(SavedModel.load(out.resolve("model-best.zip")).network());
-        List<Path> ckpts = new CheckpointStore(out.resolve("checkpoints"), 2).list();
-        assertEquals(2, ckpts.size(), "keeps the newest 2: " + ckpts);
-        assertTrue(ckpts.get(1).getFileName().toString().contains("36"), ckpts.toString());
+        CheckpointStore store = new CheckpointStore(out.resolve("checkpoints"), 2);
+        List<Path> ckpts = store.list();
+        int bestEpoch = 1;
+        for (EpochMetrics r : rows) {
+            if (r.valTop1() > rows.get(bestEpoch - 1).valTop1()) {
+                bestEpoch = r.epoch();
+            }
+        }
+        Path best = store.fileFor(6L * bestEpoch);
+        List<Path> expected = new ArrayList<>(List.of(store.fileFor(30), store.fileFor(36)));
+        if (!expected.contains(best)) {
+            expected.add(0, best);
+        }
+        assertEquals(expected, ckpts, "the newest 2 and the best (epoch " + bestEpoch + ")");
+        assertEquals(6L * bestEpoch, CheckpointStore.restore(ckpts.get(ckpts.size() - 1)).state().bestIteration());
         assertTrue(console.stream().anyMatch(l -> l.startsWith("epoch 6/6: train loss")), console.toString());
     }
 
