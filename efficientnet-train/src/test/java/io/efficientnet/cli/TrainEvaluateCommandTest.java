@@ -92,8 +92,10 @@ class TrainEvaluateCommandTest {
         assertTrue(bad[2].toString().contains("unknown: [cats, dogs]"), bad[2].toString());
 
         Object[] resumeDone = SummaryCommandTest.run("train", "--resume", out.toString(), "--epochs", "3",
-                "--no-progress");
+                "--no-progress", "--batch-size", "6");
         assertEquals(0, resumeDone[0], resumeDone[2].toString());
+        assertTrue(resumeDone[1].toString().contains("warning: resuming with batch size 6 and seed 42 where the "
+                + "checkpoint used 8 and 42"), resumeDone[1].toString());
         assertTrue(resumeDone[1].toString().contains("resuming from"), resumeDone[1].toString());
         assertTrue(resumeDone[1].toString().contains("epoch 3/3"), resumeDone[1].toString());
         assertEquals(4, Files.readAllLines(out.resolve("metrics.csv")).size(), "header + 3 epochs");

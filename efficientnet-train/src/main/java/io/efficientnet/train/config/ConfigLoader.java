@@ -36,6 +36,16 @@ public final class ConfigLoader {
         return RecordMaps.fromMap(TrainConfig.class, tree, "");
     }
 
+    /** Reads a configuration printed by {@link #toYaml} (e.g. the one stored in a checkpoint); {@code source} names it. */
+    public static TrainConfig fromYaml(String yaml, String source) {
+        Map<String, Object> tree = RecordMaps.toMap(TrainConfig.defaults());
+        Object doc = new Load(LoadSettings.builder().setLabel(source).build()).loadFromString(yaml);
+        if (doc instanceof Map) {
+            merge(tree, cast(doc), "", source);
+        }
+        return RecordMaps.fromMap(TrainConfig.class, tree, "");
+    }
+
     /** Applies one {@code dotted.key=value} override (the value is read as a YAML scalar). */
     static void apply(Map<String, Object> tree, String override) {
         int eq = override.indexOf('=');

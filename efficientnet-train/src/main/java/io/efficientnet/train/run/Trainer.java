@@ -126,6 +126,7 @@ public final class Trainer {
                 state = c.state();
                 history = new ArrayList<>(c.history());
                 restoredFrom = c.file();
+                warnIfOrderChanges(c.file());
                 console.accept("resuming from " + c.file() + " at epoch " + (state.epoch() + 1) + ", batch "
                         + state.batchesDone() + " (iteration " + state.iteration() + ")");
             } else {
@@ -152,6 +153,21 @@ public final class Trainer {
                     data.classes(), configYaml);
             loop.lastCheckpoint = restoredFrom;
             return loop.run();
+        }
+    }
+
+    /** A resumed run repeats the uninterrupted one only with the same seed and batch size; says so if they changed. */
+    private void warnIfOrderChanges(Path checkpoint) throws IOException {
+        String saved = CheckpointStore.config(checkpoint);
+        if (saved == null) {
+            return;
+        }
+        TrainConfig before = ConfigLoader.fromYaml(saved, checkpoint + "!" + CheckpointStore.CONFIG);
+        if (before.data().batchSize() != config.data().batchSize() || before.run().seed() != config.run().seed()) {
+            console.accept("warning: resuming with batch size " + config.data().batchSize() + " and seed "
+                    + config.run().seed() + " where the checkpoint used " + before.data().batchSize() + " and "
+                    + before.run().seed() + ": data order, augmentation and the learning-rate schedule's steps "
+                    + "per epoch differ from the interrupted run, so it will not be repeated exactly");
         }
     }
 
