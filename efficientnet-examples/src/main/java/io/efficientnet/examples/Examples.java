@@ -174,6 +174,32 @@ final class Examples {
     }
 
     /** Evaluation batches in file order (resize, centre crop), ImageNet-normalised. */
+    /**
+     * Trains {@code net} for {@code epochs} on augmented batches of {@code folder} (each epoch with its own order and
+     * augmentation), printing one line per epoch; returns the mean training loss of each epoch.
+     */
+    static List<Double> train(ComputationGraph net, ImageFolder folder, int res, int batchSize, long seed,
+            int epochs) {
+        List<Double> losses = new ArrayList<>();
+        try (ImageBatches train = trainBatches(folder, res, batchSize, seed)) {
+            for (int epoch = 0; epoch < epochs; epoch++) {
+                long t0 = System.nanoTime();
+                train.startEpoch(epoch, 0);
+                double sum = 0;
+                int n = 0;
+                while (train.hasNext()) {
+                    net.fit(train.next());
+                    sum += net.score();
+                    n++;
+                }
+                losses.add(sum / n);
+                System.out.printf("epoch %d/%d: training loss %.4f (%d batches, %.1f s)%n", epoch + 1, epochs,
+                        sum / n, n, (System.nanoTime() - t0) / 1e9);
+            }
+        }
+        return losses;
+    }
+
     static ImageBatches evalBatches(ImageFolder folder, int res, int batchSize) {
         ImageBatches b = new ImageBatches(folder, SampleTransform.of(EvalTransform.of(res)), res, res, batchSize,
                 false, 0, 2, 2, 0.0, new SkippedImages(System.err::println));

@@ -2,7 +2,6 @@ package io.efficientnet.examples;
 
 import io.efficientnet.core.weights.ModelZip;
 import io.efficientnet.train.data.DataSplits;
-import io.efficientnet.train.data.ImageBatches;
 import io.efficientnet.train.run.EvalResult;
 import io.efficientnet.train.run.SavedModel;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
@@ -12,7 +11,6 @@ import org.deeplearning4j.nn.transferlearning.TransferLearning;
 import org.nd4j.linalg.learning.config.Adam;
 
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -79,23 +77,7 @@ public final class FineTuningExample {
         System.out.printf("Frozen up to '%s'; training '%s*' onwards at learning rate %g: %,d of %,d parameters%n",
                 boundary, from, lr, trainable, net.numParams());
 
-        List<Double> losses = new ArrayList<>();
-        try (ImageBatches train = Examples.trainBatches(splits.train(), res, batch, 7)) {
-            for (int epoch = 0; epoch < epochs; epoch++) {
-                long t0 = System.nanoTime();
-                train.startEpoch(epoch, 0); // the epoch's own order and augmentation
-                double sum = 0;
-                int n = 0;
-                while (train.hasNext()) {
-                    net.fit(train.next());
-                    sum += net.score();
-                    n++;
-                }
-                losses.add(sum / n);
-                System.out.printf("epoch %d/%d: training loss %.4f (%d batches, %.1f s)%n", epoch + 1, epochs,
-                        sum / n, n, (System.nanoTime() - t0) / 1e9);
-            }
-        }
+        List<Double> losses = Examples.train(net, splits.train(), res, batch, 7, epochs);
         EvalResult after = TransferLearningExample.evaluate(net, splits, res, batch);
         ModelZip.write(net, output, true, saved.normalizer(), ModelZip.describe(saved.inputShape(), saved.labels()));
         System.out.println("Saved " + output.toAbsolutePath());

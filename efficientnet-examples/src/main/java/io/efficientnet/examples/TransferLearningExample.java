@@ -17,7 +17,6 @@ import org.nd4j.linalg.learning.config.Adam;
 import org.nd4j.linalg.lossfunctions.LossFunctions;
 
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -91,23 +90,7 @@ public final class TransferLearningExample {
         System.out.println("Validation accuracy before training: " + Examples.percent(before));
 
         // 4. Train the head on augmented, ImageNet-normalised batches.
-        List<Double> losses = new ArrayList<>();
-        try (ImageBatches train = Examples.trainBatches(splits.train(), res, batch, 42)) {
-            for (int epoch = 0; epoch < epochs; epoch++) {
-                long t0 = System.nanoTime();
-                train.startEpoch(epoch, 0); // the epoch's own order and augmentation
-                double sum = 0;
-                int n = 0;
-                while (train.hasNext()) {
-                    net.fit(train.next());
-                    sum += net.score();
-                    n++;
-                }
-                losses.add(sum / n);
-                System.out.printf("epoch %d/%d: training loss %.4f (%d batches, %.1f s)%n", epoch + 1, epochs,
-                        sum / n, n, (System.nanoTime() - t0) / 1e9);
-            }
-        }
+        List<Double> losses = Examples.train(net, splits.train(), res, batch, 42, epochs);
 
         // 5. Accuracy after training, and the model zip.
         EvalResult after = evaluate(net, splits, res, batch);
