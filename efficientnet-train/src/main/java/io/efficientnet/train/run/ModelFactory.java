@@ -4,9 +4,9 @@ import io.efficientnet.core.EfficientNet;
 import io.efficientnet.core.Pooling;
 import io.efficientnet.core.Variant;
 import io.efficientnet.train.config.TrainConfig;
+import io.efficientnet.train.export.InferenceExport;
 import org.deeplearning4j.nn.api.Layer;
 import org.deeplearning4j.nn.graph.ComputationGraph;
-import org.deeplearning4j.util.ModelSerializer;
 import org.deeplearning4j.zoo.PretrainedType;
 import org.nd4j.linalg.learning.config.IUpdater;
 
@@ -57,10 +57,9 @@ public final class ModelFactory {
                     + "convert Keras .h5 files first with 'efficientnet convert')");
         }
         try {
-            return ModelSerializer.restoreComputationGraph(zip.toFile(), false);
-        } catch (IOException | RuntimeException e) {
-            throw new IOException("model.pretrained: " + zip + " is not a DL4J ComputationGraph zip: " + e.getMessage(),
-                    e);
+            return InferenceExport.restore(zip);
+        } catch (IOException e) {
+            throw new IOException("model.pretrained: " + e.getMessage(), e);
         }
     }
 

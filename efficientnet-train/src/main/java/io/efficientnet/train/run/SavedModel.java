@@ -2,12 +2,12 @@ package io.efficientnet.train.run;
 
 import io.efficientnet.core.weights.ImageNetPreprocessing;
 import io.efficientnet.core.weights.ModelZip;
+import io.efficientnet.train.export.InferenceExport;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.util.ModelSerializer;
 import org.nd4j.linalg.dataset.api.preprocessor.DataNormalization;
 
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 
@@ -20,16 +20,12 @@ public record SavedModel(ComputationGraph network, DataNormalization normalizer,
 
     /** Reads {@code zip} (inference only: no updater state). */
     public static SavedModel load(Path zip) throws IOException {
-        if (!Files.isRegularFile(zip)) {
-            throw new IOException("model file " + zip + " does not exist");
-        }
-        ComputationGraph net;
+        ComputationGraph net = InferenceExport.restore(zip); // checks the file and names it in errors
         DataNormalization normalizer;
         try {
-            net = ModelSerializer.restoreComputationGraph(zip.toFile(), false);
             normalizer = ModelSerializer.restoreNormalizerFromFile(zip.toFile());
-        } catch (IOException | RuntimeException e) {
-            throw new IOException(zip + ": not a DL4J ComputationGraph zip (" + e.getMessage() + ")", e);
+        } catch (RuntimeException e) {
+            throw new IOException(zip + ": the normalizer in the model zip cannot be read (" + e.getMessage() + ")", e);
         }
         String names = ModelZip.readEntry(zip, ModelZip.LABELS);
         int[] chw = ModelZip.readInputShape(zip);
