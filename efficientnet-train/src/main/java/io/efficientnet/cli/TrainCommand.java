@@ -42,6 +42,14 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--workers", description = "data-parallel replicas, one per device (run.workers)")
     Integer workers;
 
+    @Option(names = "--spark-master", paramLabel = "URL",
+            description = "train on Spark: local[N], spark://HOST:7077, yarn, ... (spark.master); 'spark-submit' "
+                    + "when launched by spark-submit")
+    String sparkMaster;
+
+    @Option(names = "--spark-workers", description = "Spark workers, one shard of each batch each (spark.workers)")
+    Integer sparkWorkers;
+
     @Option(names = "--set", paramLabel = "KEY=VALUE",
             description = "override any value, e.g. --set optimizer.lr_per_256=0.008 (repeatable)")
     List<String> overrides = new ArrayList<>();
@@ -117,6 +125,12 @@ public final class TrainCommand implements Callable<Integer> {
         }
         if (workers != null) {
             sets.add("run.workers=" + workers);
+        }
+        if (sparkMaster != null) {
+            sets.add("spark.master=" + sparkMaster);
+        }
+        if (sparkWorkers != null) {
+            sets.add("spark.workers=" + sparkWorkers);
         }
         sets.addAll(overrides);
         return ConfigLoader.load(files, sets);

@@ -6,11 +6,13 @@ package io.efficientnet.train.config;
  * ×0.97 every 2.4 epochs, weight decay 1e-5, label smoothing 0.1, EMA 0.9999, 350 epochs).
  */
 public record TrainConfig(ModelConfig model, DataConfig data, OptimizerConfig optimizer, ScheduleConfig schedule,
-                          EmaConfig ema, RunConfig run) {
+                          EmaConfig ema, RunConfig run, SparkConfig spark) {
 
     public TrainConfig {
-        if (model == null || data == null || optimizer == null || schedule == null || ema == null || run == null) {
-            throw new IllegalArgumentException("every section (model, data, optimizer, schedule, ema, run) is needed");
+        if (model == null || data == null || optimizer == null || schedule == null || ema == null || run == null
+                || spark == null) {
+            throw new IllegalArgumentException(
+                    "every section (model, data, optimizer, schedule, ema, run, spark) is needed");
         }
     }
 
@@ -23,6 +25,7 @@ public record TrainConfig(ModelConfig model, DataConfig data, OptimizerConfig op
                 new OptimizerConfig("rmsprop", 0.016, 0.9, 0.9, 1e-3, 1e-5),
                 new ScheduleConfig("exponential", 5, 0.97, 2.4),
                 new EmaConfig(0.9999),
-                new RunConfig(350, 42, "runs/efficientnet", 0, 3, null, 1));
+                new RunConfig(350, 42, "runs/efficientnet", 0, 3, null, 1),
+                new SparkConfig(null, "parameter_averaging", null));
     }
 }

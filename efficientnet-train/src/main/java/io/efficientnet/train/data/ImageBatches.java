@@ -1,12 +1,9 @@
 package io.efficientnet.train.data;
 
-import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.DataSet;
 import org.nd4j.linalg.dataset.api.DataSetPreProcessor;
 import org.nd4j.linalg.dataset.api.iterator.DataSetIterator;
-import org.nd4j.linalg.factory.Nd4j;
 
-import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.ArrayDeque;
@@ -35,23 +32,39 @@ public final class ImageBatches implements DataSetIterator, AutoCloseable {
 
     private final List<LabeledImage> images;
     private final List<String> classes;
-    private final SampleTransform transform;
     private final int height;
     private final int width;
     private final int batchSize;
     private final boolean shuffle;
     private final long seed;
     private final int prefetch;
-    private final double labelSmoothing;
-    private final SkippedImages skipped;
     private final ExecutorService pool;
+    private final BatchAssembler assembler;
     private DataSetPreProcessor preProcessor;
+    private boolean decoding = true;
 
     private int epoch;
     private int[] order;
     private int nextToSubmit;
-    private final Deque<Future<DataSet>> pending = new ArrayDeque<>();
-    private DataSet lookahead;
+    private final Deque<Future<Batch>> pending = new ArrayDeque<>();
+    private Batch lookahead;
+
+    /**
+     * One batch of an epoch: which images (indexes into the folder's image list) and, when this iterator decodes,
+     * their tensors.
+     *
+     * @param epoch   the epoch (0-based)
+     * @param index   the batch's position in the epoch
+     * @param members the images' indexes
+     * @param data    features and labels, or null when decoding is left to the consumer
+     *                ({@link #setDecoding(boolean)})
+     */
+    public record Batch(int epoch, int index, int[] members, DataSet data) {
+        /** Examples in the batch: decoded ones, or the members when not decoded. */
+        public int size() {
+            return data != null ? data.numExamples() : members.length;
+        }
+    }
 
     /**
      * @param folder         the images and classes
@@ -71,15 +84,14 @@ public final class ImageBatches implements DataSetIterator, AutoCloseable {
         }
         this.images = folder.images();
         this.classes = folder.classes();
-        this.transform = transform;
         this.height = height;
         this.width = width;
         this.batchSize = batchSize;
         this.shuffle = shuffle;
         this.seed = seed;
         this.prefetch = prefetch;
-        this.labelSmoothing = labelSmoothing;
-        this.skipped = skipped;
+        this.assembler = new BatchAssembler(images, classes.size(), transform, height, width, seed, labelSmoothing,
+                null, skipped);
         this.pool = Executors.newFixedThreadPool(workers, r -> {
             Thread t = new Thread(r, "efficientnet-data");
             t.setDaemon(true);
@@ -115,16 +127,29 @@ public final class ImageBatches implements DataSetIterator, AutoCloseable {
         return epoch;
     }
 
+    /**
+     * Whether batches are decoded here (default) or only planned: with {@code false}, {@link #nextBatch()} returns
+     * the members without data and no image is read (a Spark run decodes on the executors).
+     */
+    public synchronized void setDecoding(boolean decoding) {
+        cancelPending();
+        this.decoding = decoding;
+        this.lookahead = null;
+    }
+
     @Override
     public synchronized boolean hasNext() {
+        if (!decoding) {
+            return nextToSubmit < batchesPerEpoch();
+        }
         fill();
         while (lookahead == null && !pending.isEmpty()) {
-            DataSet ds = await(pending.pollFirst());
+            Batch b = await(pending.pollFirst());
             if (nextToSubmit < batchesPerEpoch()) {
                 submitNext();
             }
-            if (ds != null) {
-                lookahead = ds;
+            if (b.data() != null) {
+                lookahead = b;
             }
         }
         return lookahead != null;
@@ -132,12 +157,24 @@ public final class ImageBatches implements DataSetIterator, AutoCloseable {
 
     @Override
     public synchronized DataSet next() {
+        if (!decoding) {
+            throw new IllegalStateException("decoding is off: use nextBatch()");
+        }
+        return nextBatch().data();
+    }
+
+    /** The next batch (with its data unless decoding is off). */
+    public synchronized Batch nextBatch() {
         if (!hasNext()) {
             throw new NoSuchElementException("epoch " + epoch + " has no more batches");
         }
-        DataSet ds = lookahead;
+        if (!decoding) {
+            int b = nextToSubmit++;
+            return new Batch(epoch, b, members(b), null);
+        }
+        Batch b = lookahead;
         lookahead = null;
-        return ds;
+        return b;
     }
 
     @Override
@@ -203,7 +240,7 @@ public final class ImageBatches implements DataSetIterator, AutoCloseable {
             idx.add(i);
         }
         if (shuffle) {
-            Collections.shuffle(idx, new Random(mix(seed, epoch, -1)));
+            Collections.shuffle(idx, new Random(BatchAssembler.mix(seed, epoch, -1)));
         }
         return idx.stream().mapToInt(Integer::intValue).toArray();
     }
@@ -216,62 +253,24 @@ public final class ImageBatches implements DataSetIterator, AutoCloseable {
 
     private void submitNext() {
         int b = nextToSubmit++;
-        int from = b * batchSize;
-        int to = Math.min(images.size(), from + batchSize);
-        int[] members = java.util.Arrays.copyOfRange(order, from, to);
+        int[] members = members(b);
         int ep = epoch;
-        pending.addLast(pool.submit(() -> makeBatch(members, ep)));
+        pending.addLast(pool.submit(() -> {
+            DataSet ds = assembler.assemble(members, ep);
+            if (ds != null && preProcessor != null) {
+                preProcessor.preProcess(ds);
+            }
+            return new Batch(ep, b, members, ds);
+        }));
     }
 
-    private DataSet makeBatch(int[] members, int ep) {
-        int plane = 3 * height * width;
-        float[] pixels = new float[members.length * plane];
-        int[] labels = new int[members.length];
-        int n = 0;
-        for (int index : members) {
-            LabeledImage li = images.get(index);
-            if (skipped.isSkipped(li.file())) {
-                continue;
-            }
-            BufferedImage img;
-            try {
-                img = ImageDecoder.readRgb(li.file());
-            } catch (IOException e) {
-                if (Thread.currentThread().isInterrupted()) {
-                    return null; // the batch was cancelled (close): not the file's fault
-                }
-                skipped.skip(li.file(), e.getMessage());
-                continue;
-            }
-            BufferedImage out = transform.apply(img, new Random(mix(seed, ep, index)));
-            if (out.getWidth() != width || out.getHeight() != height) {
-                throw new IllegalStateException("transform produced " + out.getWidth() + "x" + out.getHeight()
-                        + " for " + li.file() + ", expected " + width + "x" + height);
-            }
-            ImageDecoder.toChw(out, pixels, n * plane);
-            labels[n++] = li.label();
-        }
-        if (n == 0) {
-            return null;
-        }
-        int k = classes.size();
-        float off = (float) (labelSmoothing / k);
-        float on = (float) (1 - labelSmoothing) + off;
-        float[] y = new float[n * k];
-        java.util.Arrays.fill(y, off);
-        for (int i = 0; i < n; i++) {
-            y[i * k + labels[i]] = on;
-        }
-        INDArray features = Nd4j.create(java.util.Arrays.copyOf(pixels, n * plane), new long[] {n, 3, height, width},
-                'c');
-        DataSet ds = new DataSet(features, Nd4j.create(y, new long[] {n, k}, 'c'));
-        if (preProcessor != null) {
-            preProcessor.preProcess(ds);
-        }
-        return ds;
+    private int[] members(int batch) {
+        int from = batch * batchSize;
+        int to = Math.min(images.size(), from + batchSize);
+        return java.util.Arrays.copyOfRange(order, from, to);
     }
 
-    private DataSet await(Future<DataSet> f) {
+    private Batch await(Future<Batch> f) {
         try {
             return f.get();
         } catch (InterruptedException e) {
@@ -290,17 +289,9 @@ public final class ImageBatches implements DataSetIterator, AutoCloseable {
     }
 
     private void cancelPending() {
-        for (Future<DataSet> f : pending) {
+        for (Future<Batch> f : pending) {
             f.cancel(false); // never interrupt a read: an interrupted read looks like a broken file
         }
         pending.clear();
-    }
-
-    /** A well-mixed 64-bit seed from (seed, epoch, index) (SplitMix64 finaliser). */
-    static long mix(long seed, int epoch, int index) {
-        long z = seed * 0x9E3779B97F4A7C15L + epoch * 0xBF58476D1CE4E5B9L + index * 0x94D049BB133111EBL + 1;
-        z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
-        z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
-        return z ^ (z >>> 31);
     }
 }

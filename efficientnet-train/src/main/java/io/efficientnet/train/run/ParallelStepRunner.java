@@ -1,5 +1,6 @@
 package io.efficientnet.train.run;
 
+import io.efficientnet.train.data.ImageBatches;
 import org.deeplearning4j.datasets.iterator.utilty.ListDataSetIterator;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.parallelism.ParallelWrapper;
@@ -27,7 +28,8 @@ final class ParallelStepRunner implements StepRunner {
     }
 
     @Override
-    public double step(ComputationGraph net, DataSet batch) {
+    public double step(ComputationGraph net, ImageBatches.Batch step) {
+        DataSet batch = step.data();
         if (wrapper == null || wrapped != net) {
             close();
             wrapper = new ParallelWrapper.Builder<>(net).workers(workers).averagingFrequency(1).averageUpdaters(true)

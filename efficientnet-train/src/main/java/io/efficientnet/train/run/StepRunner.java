@@ -1,16 +1,25 @@
 package io.efficientnet.train.run;
 
+import io.efficientnet.train.data.ImageBatches;
 import org.deeplearning4j.nn.graph.ComputationGraph;
-import org.nd4j.linalg.dataset.DataSet;
 
 /**
- * How one batch becomes an update of the network — the only thing that differs between training on one device and
- * data-parallel training; the loop, recipe, data and checkpoints are shared ({@link Trainer}).
+ * How one batch becomes an update of the network — the only thing that differs between training on one device,
+ * data-parallel training on several devices and training on a Spark cluster; the loop, recipe, data and checkpoints
+ * are shared ({@link Trainer}).
  */
 public interface StepRunner extends AutoCloseable {
 
     /** Trains {@code net} on {@code batch} (one optimizer step) and returns the minibatch loss. */
-    double step(ComputationGraph net, DataSet batch);
+    double step(ComputationGraph net, ImageBatches.Batch batch);
+
+    /**
+     * Whether batches come decoded from the driver's data threads (true) or the runner reads the batch's images
+     * itself (false: Spark executors).
+     */
+    default boolean decodesOnDriver() {
+        return true;
+    }
 
     @Override
     default void close() {
@@ -19,7 +28,7 @@ public interface StepRunner extends AutoCloseable {
     /** One device: {@code net.fit(batch)}. */
     static StepRunner single() {
         return (net, batch) -> {
-            net.fit(batch);
+            net.fit(batch.data());
             return net.score();
         };
     }

@@ -17,8 +17,8 @@ import io.efficientnet.train.data.augment.TrainTransform;
 import io.efficientnet.train.recipe.Recipe;
 import io.efficientnet.train.recipe.WarmupSchedule;
 import io.efficientnet.train.recipe.WeightAverage;
+import io.efficientnet.train.spark.SparkStepRunner;
 import org.deeplearning4j.nn.graph.ComputationGraph;
-import org.nd4j.linalg.dataset.DataSet;
 import org.nd4j.linalg.factory.Nd4j;
 
 import java.io.IOException;
@@ -103,7 +103,7 @@ public final class Trainer {
         String configYaml = ConfigLoader.toYaml(config);
         CheckpointStore store = new CheckpointStore(output.resolve("checkpoints"), config.run().keepCheckpoints());
 
-        try (ImageBatches train = new ImageBatches(data.train(), trainTransform(res), res, res, dc.batchSize(), true,
+        try (ImageBatches train = new ImageBatches(data.train(), trainTransform(config), res, res, dc.batchSize(), true,
                 seed, dc.workers(), dc.prefetch(), dc.labelSmoothing(), skipped);
              ImageBatches val = data.validation() == null ? null : evalBatches(data.validation(), res, skipped)) {
             train.setPreProcessor(ImageNetPreprocessing.normalizer());
@@ -149,11 +149,25 @@ public final class Trainer {
                     stepsPerEpoch, config.run().epochs(), output));
             onNetwork.accept(net);
 
-            Loop loop = new Loop(net, average, state, history, train, val, schedule, store, skipped, inputShape,
-                    data.classes(), configYaml);
-            loop.lastCheckpoint = restoredFrom;
-            return loop.run();
+            try (StepRunner runner = openRunner(data.train())) {
+                train.setDecoding(runner.decodesOnDriver());
+                Loop loop = new Loop(net, average, state, history, train, val, schedule, store, skipped, inputShape,
+                        data.classes(), configYaml, runner);
+                loop.lastCheckpoint = restoredFrom;
+                return loop.loop();
+            }
         }
+    }
+
+    /** One device, {@code run.workers} devices, or a Spark cluster ({@code spark.master}). */
+    private StepRunner openRunner(ImageFolder train) {
+        if (config.spark().enabled()) {
+            SparkStepRunner spark = SparkStepRunner.open(config, train);
+            console.accept("Spark: master " + config.spark().master() + ", " + spark.workers() + " workers, "
+                    + config.spark().trainingMaster().replace('_', ' '));
+            return spark;
+        }
+        return StepRunner.forWorkers(config.run().workers());
     }
 
     /** A resumed run repeats the uninterrupted one only with the same seed and batch size; says so if they changed. */
@@ -175,8 +189,10 @@ public final class Trainer {
         return String.format(Locale.ROOT, "%,d parameters at %dx%d", net.numParams(), res, res);
     }
 
-    private SampleTransform trainTransform(int res) {
+    /** The training augmentation of {@code config} (random-resized crop, flip, RandAugment) at its resolution. */
+    public static SampleTransform trainTransform(TrainConfig config) {
         DataConfig dc = config.data();
+        int res = config.model().inputResolution();
         TrainTransform t = new TrainTransform(res, res, new RandomResizedCrop(dc.cropScaleMin(), 1.0, 3.0 / 4, 4.0 / 3),
                 dc.flip(), dc.randAugmentLayers() > 0
                 ? new RandAugment(dc.randAugmentLayers(), dc.randAugmentMagnitude()) : null);
@@ -215,11 +231,12 @@ public final class Trainer {
         private TrainerState state;
         private Path lastCheckpoint;
         private EvalResult lastValidation;
-        private StepRunner runner;
+        private final StepRunner runner;
 
         Loop(ComputationGraph net, WeightAverage average, TrainerState state, List<EpochMetrics> history,
                 ImageBatches train, ImageBatches val, WarmupSchedule schedule, CheckpointStore store,
-                SkippedImages skipped, int[] inputShape, List<String> classes, String configYaml) {
+                SkippedImages skipped, int[] inputShape, List<String> classes, String configYaml, StepRunner runner) {
+            this.runner = runner;
             this.net = net;
             this.average = average;
             this.state = state;
@@ -234,14 +251,7 @@ public final class Trainer {
             this.configYaml = configYaml;
         }
 
-        Outcome run() throws IOException {
-            try (StepRunner r = StepRunner.forWorkers(config.run().workers())) {
-                runner = r;
-                return loop();
-            }
-        }
-
-        private Outcome loop() throws IOException {
+        Outcome loop() throws IOException {
             int epochs = config.run().epochs();
             long seed = config.run().seed();
             int every = config.run().checkpointEvery();
@@ -255,7 +265,7 @@ public final class Trainer {
                 try (EpochProgress bar = EpochProgress.open("epoch " + (epoch + 1) + "/" + epochs,
                         train.batchesPerEpoch(), state.batchesDone(), progressBars)) {
                     while (train.hasNext()) {
-                        DataSet batch = train.next();
+                        ImageBatches.Batch batch = train.nextBatch();
                         Nd4j.getRandom().setSeed(iterationSeed(seed, state.iteration()));
                         double loss = runner.step(net, batch);
                         if (!Double.isFinite(loss)) {
@@ -264,8 +274,8 @@ public final class Trainer {
                         if (average != null) {
                             average.update(net);
                         }
-                        state = state.afterBatch(loss, batch.numExamples());
-                        images += batch.numExamples();
+                        state = state.afterBatch(loss, batch.size());
+                        images += batch.size();
                         listener.iterationDone(state.iteration(), loss);
                         double seconds = (System.nanoTime() - started) / 1e9;
                         bar.update(state.batchesDone(), String.format(Locale.ROOT, "loss %.4f lr %.3g %.1f img/s",

@@ -1,0 +1,183 @@
+package io.efficientnet.train.run;
+
+import io.efficientnet.train.TestImages;
+import io.efficientnet.train.data.DataSplits;
+import io.efficientnet.train.data.EvalTransform;
+import io.efficientnet.train.data.ImageBatches;
+import io.efficientnet.train.data.SampleTransform;
+import io.efficientnet.train.data.SkippedImages;
+import io.efficientnet.core.weights.ImageNetPreprocessing;
+import io.efficientnet.train.recipe.Recipe;
+import io.efficientnet.train.spark.SparkStepRunner;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.deeplearning4j.util.ModelSerializer;
+import org.junit.jupiter.api.BeforeAll;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.dataset.DataSet;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/**
+ * Spark training with a {@code local[2]} master, through the same {@link Trainer} loop as local training: the loss
+ * goes down, a stopped run resumes, and the checkpoint restores in a plain {@link ComputationGraph} and evaluates.
+ */
+class SparkTrainingTest {
+
+    @TempDir
+    static Path tmp;
+    static Path data;
+
+    @BeforeAll
+    static void makeData() throws IOException {
+        data = tmp.resolve("shapes");
+        TestImages.writeTree(data, 16, 6, 11);
+    }
+
+    private static Trainer.Outcome train(Path out, boolean resume, List<Double> losses, List<String> console,
+            String... extra) throws IOException {
+        return new Trainer(TinyRuns.config(data, out, extra), console::add, false, new Trainer.Listener() {
+            @Override
+            public void iterationDone(long iteration, double loss) {
+                losses.add(loss);
+            }
+        }, net -> { }).run(resume);
+    }
+
+    @Test
+    void parameterAveragingOnLocal2TrainsResumesAndRestoresWithoutSpark() throws Exception {
+        Path out = tmp.resolve("spark-avg");
+        List<Double> losses = new ArrayList<>();
+        List<String> console = new ArrayList<>();
+        // no weight average: validation then uses the raw weights, which is what a checkpoint holds
+        String[] spark = {"spark.master=local[2]", "spark.training_master=parameter_averaging", "run.epochs=6",
+                "ema.decay=0"};
+        Trainer.Outcome stopped = train(out, false, losses, console, concat(spark, "run.stop_after_iterations=14"));
+        assertFalse(stopped.finished());
+        assertEquals(14, losses.size());
+        assertTrue(console.stream().anyMatch(l -> l.startsWith("Spark: master local[2], 2 workers")), console.toString());
+
+        Trainer.Outcome o = train(out, true, losses, console, spark);
+        assertTrue(o.finished());
+        assertEquals(36, losses.size(), "6 epochs of 6 steps, 14 before and 22 after the resume");
+        assertEquals(36, o.state().iteration());
+        assertTrue(losses.stream().allMatch(Double::isFinite), losses.toString());
+        double first = losses.subList(0, 6).stream().mapToDouble(d -> d).average().orElseThrow();
+        double last = losses.subList(30, 36).stream().mapToDouble(d -> d).average().orElseThrow();
+        assertTrue(last < first * 0.8, "loss must go down on Spark: " + first + " -> " + last + " " + console);
+        EpochMetrics best = o.history().stream().max(java.util.Comparator.comparingDouble(EpochMetrics::valTop1))
+                .orElseThrow();
+        assertTrue(best.valTop1() > 0.5, "best validation top-1 " + best.valTop1() + " (chance 0.33) " + console);
+
+        // The best epoch's checkpoint is a plain DL4J model zip: restored without Spark, it evaluates exactly as the
+        // trainer's validation did at that epoch.
+        Path ckpt = new CheckpointStore(out.resolve("checkpoints"), 2).fileFor(6L * best.epoch());
+        ComputationGraph plain = ModelSerializer.restoreComputationGraph(ckpt.toFile(), false);
+        assertEquals(6 * best.epoch(), plain.getConfiguration().getIterationCount(), "the schedule's step count");
+        DataSplits splits = DataSplits.open(data, 0, 7);
+        try (ImageBatches val = new ImageBatches(splits.validation(), SampleTransform.of(new EvalTransform(32, 32,
+                0.875)), 32, 32, 8, false, 0, 1, 1, 0, new SkippedImages(s -> { }))) {
+            val.setPreProcessor(ImageNetPreprocessing.normalizer());
+            EvalResult r = Evaluator.evaluate(plain, val, splits.classes(), null);
+            assertEquals(18, r.count());
+            assertEquals(best.valTop1(), r.top1(), 1e-9, "restored checkpoint's top-1");
+            assertEquals(best.valLoss(), r.loss(), 1e-4 * best.valLoss(), "restored checkpoint's loss");
+        }
+    }
+
+    @Test
+    void oneSparkStepWithOneWorkerEqualsOneLocalStep() throws Exception {
+        io.efficientnet.train.config.TrainConfig c = exactConfig(1);
+        DataSplits splits = DataSplits.open(data, 0, 7);
+        ComputationGraph local = ModelFactory.create(c, 3, Recipe.updater(c, 6), s -> { });
+        ComputationGraph spark = local.clone();
+        try (ImageBatches train = trainBatches(c, splits);
+             SparkStepRunner runner = SparkStepRunner.open(c, splits.train())) {
+            for (int step = 0; step < 3; step++) {
+                ImageBatches.Batch b = train.nextBatch();
+                double localLoss = StepRunner.single().step(local, b);
+                double sparkLoss = runner.step(spark, b);
+                assertEquals(localLoss, sparkLoss, 1e-4 * Math.abs(localLoss), "loss of step " + step);
+                assertEquals(local.getConfiguration().getIterationCount(),
+                        spark.getConfiguration().getIterationCount());
+                assertClose(local.params(), spark.params(), "parameters after step " + step);
+                assertClose(local.getUpdater().getStateViewArray(), spark.getUpdater().getStateViewArray(),
+                        "Adam state after step " + step);
+            }
+        }
+    }
+
+    @Test
+    void twoSparkWorkersAverageTheReplicasOfTheBatchHalves() throws Exception {
+        io.efficientnet.train.config.TrainConfig c = exactConfig(2);
+        DataSplits splits = DataSplits.open(data, 0, 7);
+        ComputationGraph spark = ModelFactory.create(c, 3, Recipe.updater(c, 6), s -> { });
+        try (ImageBatches train = trainBatches(c, splits);
+             SparkStepRunner runner = SparkStepRunner.open(c, splits.train())) {
+            for (int step = 0; step < 3; step++) {
+                ImageBatches.Batch b = train.nextBatch();
+                // the reference: each half fitted on its own copy, then parameters, Adam state and losses averaged
+                INDArray params = spark.params().mul(0);
+                INDArray state = spark.getUpdater().getStateViewArray().mul(0);
+                double loss = 0;
+                for (DataSet half : b.data().batchBy(4)) {
+                    ComputationGraph replica = spark.clone();
+                    replica.getConfiguration().setIterationCount(spark.getConfiguration().getIterationCount());
+                    replica.fit(half);
+                    params.addi(replica.params().mul(0.5));
+                    state.addi(replica.getUpdater().getStateViewArray().mul(0.5));
+                    loss += replica.score() / 2;
+                }
+                double sparkLoss = runner.step(spark, b);
+                assertEquals(loss, sparkLoss, 1e-4 * Math.abs(loss), "mean loss of the halves, step " + step);
+                assertClose(params, spark.params(), "averaged parameters after step " + step);
+                assertClose(state, spark.getUpdater().getStateViewArray(), "averaged Adam state after step " + step);
+                assertEquals(step + 1, spark.getConfiguration().getIterationCount());
+            }
+        }
+    }
+
+    /** Dropout and drop-path off (their masks are random per JVM thread), no label smoothing, {@code workers}. */
+    private static io.efficientnet.train.config.TrainConfig exactConfig(int workers) throws IOException {
+        return TinyRuns.config(data, tmp.resolve("exact"), "model.dropout=0", "model.drop_path=0",
+                "spark.master=local[" + workers + "]", "spark.workers=" + workers);
+    }
+
+    private static ImageBatches trainBatches(io.efficientnet.train.config.TrainConfig c, DataSplits splits) {
+        ImageBatches train = new ImageBatches(splits.train(), Trainer.trainTransform(c), 32, 32, 8, true, 7, 1, 1,
+                c.data().labelSmoothing(), new SkippedImages(s -> { }));
+        train.setPreProcessor(ImageNetPreprocessing.normalizer());
+        return train;
+    }
+
+    private static void assertClose(INDArray expected, INDArray actual, String what) {
+        double diff = expected.sub(actual).norm2Number().doubleValue();
+        assertTrue(diff <= 1e-5 * expected.norm2Number().doubleValue(), what + " differ by " + diff);
+    }
+
+    @Test
+    void gradientSharingIsRefusedWithTheReason() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> TinyRuns.config(data, tmp.resolve("x"), "spark.training_master=gradient_sharing"));
+        assertTrue(e.getMessage().contains("spark.training_master"), e.getMessage());
+    }
+
+    @Test
+    void sparkAndRunWorkersTogetherIsAnError() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> train(tmp.resolve("bad"),
+                false, new ArrayList<>(), new ArrayList<>(), "spark.master=local[2]", "run.workers=2"));
+        assertTrue(e.getMessage().contains("spark.workers"), e.getMessage());
+    }
+
+    private static String[] concat(String[] a, String... b) {
+        String[] r = java.util.Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, r, a.length, b.length);
+        return r;
+    }
+}
