@@ -55,9 +55,10 @@ class SparkTrainingTest {
         Path out = tmp.resolve("spark-avg");
         List<Double> losses = new ArrayList<>();
         List<String> console = new ArrayList<>();
-        // no weight average: validation then uses the raw weights, which is what a checkpoint holds
+        // no weight average: validation then uses the raw weights, which is what a checkpoint holds; no dropout or
+        // drop-path: their masks are drawn in Spark's task threads, unseeded, and the run must be repeatable
         String[] spark = {"spark.master=local[2]", "spark.training_master=parameter_averaging", "run.epochs=6",
-                "ema.decay=0"};
+                "ema.decay=0", "model.dropout=0", "model.drop_path=0"};
         Trainer.Outcome stopped = train(out, false, losses, console, concat(spark, "run.stop_after_iterations=14"));
         assertFalse(stopped.finished());
         assertEquals(14, losses.size());
