@@ -124,6 +124,40 @@ class FastBatchNormalizationTest {
         return r;
     }
 
+    static Stream<Arguments> delegatedCases() {
+        return Stream.of(Arguments.of("NHWC", new long[] {2, 5, 4, 3}),
+                Arguments.of("lockGammaBeta", new long[] {2, 3, 4, 5}),
+                Arguments.of("rank 2", new long[] {6, 3}));
+    }
+
+    /** NHWC, locked γ/β and dense (rank 2) input go through DL4J's own code: identical results. */
+    @ParameterizedTest
+    @MethodSource("delegatedCases")
+    void casesLeftToDl4jGiveItsResults(String name, long[] shape) {
+        int c = (int) (name.equals("NHWC") ? shape[3] : shape[1]);
+        BatchNormalization[] confs = {new BatchNormalization.Builder().nIn(c).nOut(c).eps(1e-3).decay(0.9).build(),
+                new FastBatchNormalization(c, 1e-3, 0.9)};
+        for (BatchNormalization conf : confs) {
+            if (name.equals("NHWC")) {
+                conf.setCnn2DFormat(org.deeplearning4j.nn.conf.CNN2DFormat.NHWC);
+            } else if (name.equals("lockGammaBeta")) {
+                conf.setLockGammaBeta(true);
+                conf.setGamma(1.5);
+                conf.setBeta(0.25);
+            }
+        }
+        Layer dl4j = instantiate(confs[0], DataType.DOUBLE);
+        Layer fast = instantiate(confs[1], DataType.DOUBLE);
+        fast.setParams(dl4j.params().dup());
+        Nd4j.getRandom().setSeed(5);
+        INDArray x = Nd4j.randn(DataType.DOUBLE, shape);
+        INDArray dy = Nd4j.randn(DataType.DOUBLE, shape);
+        INDArray[] a = run(dl4j, x.dup(), dy.dup());
+        INDArray[] b = run(fast, x.dup(), dy.dup());
+        assertEquals(a[0], b[0], name + " output");
+        assertEquals(a[1], b[1], name + " dx");
+    }
+
     @Test
     void largeMeanSmallVarianceIsAsAccurateAsDl4jInFloat() {
         long[] shape = {4, 8, 17, 19};
@@ -148,7 +182,8 @@ class FastBatchNormalizationTest {
         layer.setInput(x, NO_WS);
         INDArray out = layer.activate(true, NO_WS).dup();
         Pair<Gradient, INDArray> bp = layer.backpropGradient(dy, NO_WS);
-        return new INDArray[] {out, bp.getSecond().dup(), bp.getFirst().getGradientFor("gamma").dup()};
+        INDArray dGamma = bp.getFirst().getGradientFor("gamma");
+        return new INDArray[] {out, bp.getSecond().dup(), dGamma == null ? null : dGamma.dup()};
     }
 
     private static ComputationGraph smallGraph(boolean fast, WorkspaceMode ws) {
