@@ -101,26 +101,29 @@ public class FastBatchNormalizationLayer extends BatchNormalization {
         }
         statsInput = null;
 
-        // dx2 = x - mean; sums of dy and dy·(x - mean) per channel
+        // dx2 = x̂ = (x - mean)·invstd (normalised first, as DL4J does, so that huge activations cannot overflow
+        // the products below); per-channel sums of dy and dy·x̂
+        double[] invStd = new double[c];
+        for (int j = 0; j < c; j++) {
+            invStd[j] = 1.0 / Math.sqrt(batchVar[j] + layerConf().getEps());
+        }
         dx2.assign(x2);
         dx2.subiColumnVector(column(batchMean, n, workspaceMgr, ArrayType.BP_WORKING_MEM));
+        dx2.muliColumnVector(column(invStd, n, workspaceMgr, ArrayType.BP_WORKING_MEM));
         double[] sumDy = foldChannels(rowSums(dy2, workspaceMgr, ArrayType.BP_WORKING_MEM), n, c);
         INDArray product = workspaceMgr.createUninitialized(ArrayType.BP_WORKING_MEM, dataType, dx2.shape(), 'c');
         Nd4j.getExecutioner().exec(new MulOp(dx2, dy2, product));
-        double[] sumDyXmu = foldChannels(rowSums(product, workspaceMgr, ArrayType.BP_WORKING_MEM), n, c);
+        double[] dGamma = foldChannels(rowSums(product, workspaceMgr, ArrayType.BP_WORKING_MEM), n, c);
 
-        // dx = γ·invstd·(dy − mean(dy) − (x − mean)·invstd²·mean(dy·(x − mean)))
+        // dx = γ·invstd·(dy − mean(dy) − x̂·mean(dy·x̂))
         double[] gamma = vector(BatchNormalizationParamInitializer.GAMMA);
-        double[] dGamma = new double[c];
         double[] r = new double[c];
         double[] s = new double[c];
         double[] k = new double[c];
         for (int j = 0; j < c; j++) {
-            double invStd = 1.0 / Math.sqrt(batchVar[j] + layerConf().getEps());
-            dGamma[j] = sumDyXmu[j] * invStd;
-            r[j] = -invStd * invStd * sumDyXmu[j] / m;
+            r[j] = -dGamma[j] / m;
             s[j] = -sumDy[j] / m;
-            k[j] = gamma[j] * invStd;
+            k[j] = gamma[j] * invStd[j];
         }
         dx2.muliColumnVector(column(r, n, workspaceMgr, ArrayType.BP_WORKING_MEM));
         dx2.addi(dy2);
