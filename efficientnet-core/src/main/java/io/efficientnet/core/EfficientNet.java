@@ -78,7 +78,8 @@ public class EfficientNet extends ZooModel<ComputationGraph> {
         this.width = b.inputWidth != null ? b.inputWidth : s.resolution();
         this.options = new NetworkOptions(b.numClasses, b.includeTop, b.pooling, b.multiScaleFeatures,
                 b.dropoutRate != null ? b.dropoutRate : s.dropout(), b.dropPathRate, b.padding, b.batchNormEpsilon,
-                b.batchNormMomentum, b.seed, b.updater, b.weightDecay, b.workspaceMode, b.cacheMode, b.dataType);
+                b.batchNormMomentum, b.seed, b.updater, b.weightDecay, b.workspaceMode, b.cacheMode, b.dataType,
+                b.fastBatchNorm);
         architecture(); // validate the input shape now, not at init()
     }
 
@@ -255,6 +256,7 @@ public class EfficientNet extends ZooModel<ComputationGraph> {
         private WorkspaceMode workspaceMode = WorkspaceMode.ENABLED;
         private CacheMode cacheMode = CacheMode.NONE;
         private DataType dataType = DataType.FLOAT;
+        private boolean fastBatchNorm = true;
         private WeightSource pretrainedSource;
 
         private Builder() {
@@ -391,6 +393,15 @@ public class EfficientNet extends ZooModel<ComputationGraph> {
         /** Cache mode (default NONE). */
         public Builder cacheMode(CacheMode mode) {
             this.cacheMode = mode;
+            return this;
+        }
+
+        /**
+         * Whether batch norms use {@link io.efficientnet.core.layers.FastBatchNormalization} (default true): the same
+         * parameters and results as DL4J's {@code BatchNormalization}, several times faster on NCHW feature maps.
+         */
+        public Builder fastBatchNorm(boolean fast) {
+            this.fastBatchNorm = fast;
             return this;
         }
 

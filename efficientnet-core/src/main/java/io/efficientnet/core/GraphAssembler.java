@@ -2,6 +2,7 @@ package io.efficientnet.core;
 
 import io.efficientnet.core.layers.ChannelScaleVertex;
 import io.efficientnet.core.layers.DropPath;
+import io.efficientnet.core.layers.FastBatchNormalization;
 import io.efficientnet.core.layers.ReferenceWeightInit;
 import io.efficientnet.core.layers.StableSwish;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
@@ -198,8 +199,11 @@ public final class GraphAssembler {
     }
 
     private String batchNorm(String name, String input, int channels) {
-        graph.addLayer(name, new BatchNormalization.Builder().nIn(channels).nOut(channels)
-                .eps(options.batchNormEpsilon()).decay(options.batchNormMomentum()).build(), input);
+        BatchNormalization bn = options.fastBatchNorm()
+                ? new FastBatchNormalization(channels, options.batchNormEpsilon(), options.batchNormMomentum())
+                : new BatchNormalization.Builder().nIn(channels).nOut(channels)
+                        .eps(options.batchNormEpsilon()).decay(options.batchNormMomentum()).build();
+        graph.addLayer(name, bn, input);
         return name;
     }
 

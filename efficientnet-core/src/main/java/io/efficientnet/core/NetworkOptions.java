@@ -24,12 +24,14 @@ import org.nd4j.linalg.learning.config.IUpdater;
  * @param workspaceMode      training and inference workspace mode
  * @param cacheMode          cache mode
  * @param dataType           network data type
+ * @param fastBatchNorm      batch norms use {@link io.efficientnet.core.layers.FastBatchNormalization} (same results
+ *                           as DL4J's {@code BatchNormalization}, faster); false = DL4J's own layer
  */
 public record NetworkOptions(int numClasses, boolean includeTop, Pooling pooling, boolean multiScaleFeatures,
                              double dropoutRate, double dropPathRate, Padding padding, double batchNormEpsilon,
                              double batchNormMomentum, long seed, IUpdater updater, double weightDecay,
                              WorkspaceMode workspaceMode,
-                             CacheMode cacheMode, DataType dataType) {
+                             CacheMode cacheMode, DataType dataType, boolean fastBatchNorm) {
 
     public NetworkOptions {
         if (numClasses < 1) {

@@ -64,6 +64,10 @@ public final class BenchmarkCommand implements Callable<Integer> {
             description = "fold batch norms into their convolutions before timing (inference mode only)")
     boolean optimize;
 
+    @Option(names = "--dl4j-batch-norm", description = "build the network with DL4J's own BatchNormalization layer "
+            + "instead of FastBatchNormalization (to compare the two)")
+    boolean dl4jBatchNorm;
+
     @Option(names = "--profile", description = "also print time per layer type (extra iterations after the timed ones)")
     boolean profile;
 
@@ -137,12 +141,15 @@ public final class BenchmarkCommand implements Callable<Integer> {
             }
             name = modelZip.toString();
         } else {
-            EfficientNet e = model.builder().build();
+            EfficientNet e = model.builder().fastBatchNorm(!dl4jBatchNorm).build();
             net = e.init();
             chw = e.inputShape();
             name = e.modelName();
         }
         Map<String, Object> notes = new LinkedHashMap<>();
+        if (modelZip == null) {
+            notes.put("batchNorm", dl4jBatchNorm ? "DL4J BatchNormalization" : "FastBatchNormalization");
+        }
         if (optimize) {
             BatchNormFolding.Result r = BatchNormFolding.fold(net);
             net = r.graph();

@@ -27,6 +27,12 @@ class BenchmarkCommandTest {
     }
 
     @Test
+    void batchNormImplementationIsSelectableAndReported() throws Exception {
+        assertEquals("FastBatchNormalization", json("--mode", "train").get("batchNorm").asText());
+        assertEquals("DL4J BatchNormalization", json("--mode", "train", "--dl4j-batch-norm").get("batchNorm").asText());
+    }
+
+    @Test
     void inferenceJsonHasSaneFields() throws Exception {
         JsonNode j = json("--mode", "inference");
         assertEquals("efficientnet-phi-3", j.get("model").asText());

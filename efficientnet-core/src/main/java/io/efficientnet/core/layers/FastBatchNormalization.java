@@ -1,0 +1,74 @@
+package io.efficientnet.core.layers;
+
+import org.deeplearning4j.nn.api.Layer;
+import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
+import org.deeplearning4j.nn.conf.layers.BatchNormalization;
+import org.deeplearning4j.nn.conf.layers.LayerValidation;
+import org.deeplearning4j.optimize.api.TrainingListener;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+import java.util.Collection;
+import java.util.Map;
+
+/**
+ * DL4J's {@link BatchNormalization} configuration with a faster runtime layer ({@link FastBatchNormalizationLayer}):
+ * same parameters ({@code gamma, beta, mean, log10stdev}), same training and inference semantics, same JSON fields.
+ * Everything that looks for a {@code BatchNormalization} (Keras weight import, batch-norm folding, parameter counts)
+ * treats it as one.
+ */
+public class FastBatchNormalization extends BatchNormalization {
+
+    /** DL4J's defaults (for JSON deserialization); set channels, ε and decay before use. */
+    public FastBatchNormalization() {
+        super();
+    }
+
+    /**
+     * @param channels number of channels (nIn = nOut)
+     * @param eps      ε added to the variance
+     * @param decay    moving-average momentum of the running mean and variance (Keras' {@code momentum})
+     */
+    public FastBatchNormalization(int channels, double eps, double decay) {
+        super();
+        setNIn(channels);
+        setNOut(channels);
+        setEps(eps);
+        setDecay(decay);
+    }
+
+    @Override
+    public Layer instantiate(NeuralNetConfiguration conf, Collection<TrainingListener> trainingListeners,
+            int layerIndex, INDArray layerParamsView, boolean initializeParams, DataType networkDataType) {
+        LayerValidation.assertNOutSet("FastBatchNormalization", getLayerName(), layerIndex, getNOut());
+        FastBatchNormalizationLayer ret = new FastBatchNormalizationLayer(conf, networkDataType);
+        ret.setListeners(trainingListeners);
+        ret.setIndex(layerIndex);
+        ret.setParamsViewArray(layerParamsView);
+        Map<String, INDArray> paramTable = initializer().init(conf, layerParamsView, initializeParams);
+        ret.setParamTable(paramTable);
+        ret.setConf(conf);
+        return ret;
+    }
+
+    @Override
+    public FastBatchNormalization clone() {
+        return (FastBatchNormalization) super.clone();
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof FastBatchNormalization && super.equals(o);
+    }
+
+    @Override
+    public int hashCode() {
+        return 31 * super.hashCode() + 1;
+    }
+
+    /** Lombok's equality hook: a plain {@code BatchNormalization} never equals this one. */
+    @Override
+    protected boolean canEqual(Object other) {
+        return other instanceof FastBatchNormalization;
+    }
+}

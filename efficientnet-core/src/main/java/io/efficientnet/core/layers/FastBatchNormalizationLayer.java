@@ -1,0 +1,262 @@
+package io.efficientnet.core.layers;
+
+import org.deeplearning4j.nn.conf.CNN2DFormat;
+import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
+import org.deeplearning4j.nn.gradient.DefaultGradient;
+import org.deeplearning4j.nn.gradient.Gradient;
+import org.deeplearning4j.nn.layers.normalization.BatchNormalization;
+import org.deeplearning4j.nn.params.BatchNormalizationParamInitializer;
+import org.deeplearning4j.nn.workspace.ArrayType;
+import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
+import org.nd4j.common.primitives.Pair;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.api.ops.impl.transforms.pairwise.arithmetic.MulOp;
+import org.nd4j.linalg.api.shape.Shape;
+import org.nd4j.linalg.factory.Nd4j;
+
+/**
+ * Runtime of {@link FastBatchNormalization}: DL4J's batch normalization for NCHW feature maps, computed on the
+ * {@code [N·C, H·W]} matrix view of the input. Per-row sums are matrix–vector products with a ones vector (BLAS), the
+ * N rows of a channel are folded in double precision, and normalisation is in-place column-vector arithmetic on
+ * workspace arrays. Only the per-channel statistics are kept between the forward and backward passes (DL4J keeps two
+ * detached copies of the input). The running mean and variance are updated exactly as DL4J does it: through the
+ * "gradients" of the {@code mean} and {@code log10stdev} (or {@code var}) parameters, which the no-op updater
+ * subtracts. Other shapes and formats (rank 2, NHWC) and locked γ/β are left to DL4J's implementation.
+ */
+public class FastBatchNormalizationLayer extends BatchNormalization {
+
+    private static final double ONE_ON_2LN10 = 1.0 / (2 * Math.log(10.0));
+
+    /** {@code [H·W, 1]} ones, outside any workspace, reused while H·W and the data type stay the same. */
+    private INDArray ones;
+    /** The input whose batch statistics are in {@link #batchMean} / {@link #batchVar}. */
+    private INDArray statsInput;
+    private double[] batchMean;
+    private double[] batchVar;
+
+    /** Creates the layer (use {@link FastBatchNormalization#instantiate}). */
+    public FastBatchNormalizationLayer(NeuralNetConfiguration conf, DataType dataType) {
+        super(conf, dataType);
+    }
+
+    @Override
+    public INDArray preOutput(INDArray x, TrainingMode training, LayerWorkspaceMgr workspaceMgr) {
+        if (!handles(x)) {
+            return super.preOutput(x, training, workspaceMgr);
+        }
+        INDArray in = contiguous(x.castTo(dataType), workspaceMgr, ArrayType.FF_WORKING_MEM);
+        long n = in.size(0);
+        long c = in.size(1);
+        long hw = in.size(2) * in.size(3);
+        INDArray out = workspaceMgr.createUninitialized(ArrayType.ACTIVATIONS, dataType, in.shape(), 'c');
+        INDArray out2 = out.reshape('c', n * c, hw);
+        INDArray x2 = in.reshape('c', n * c, hw);
+        double[] mean;
+        double[] var;
+        double[] shift = new double[(int) c];
+        if (training == TrainingMode.TRAIN) {
+            double[] delta = moments(x2, out2, n, c, workspaceMgr, ArrayType.FF_WORKING_MEM);
+            mean = batchMean;
+            var = batchVar;
+            statsInput = x;
+            // out2 holds x - (mean - delta): normalise (x - mean) = out2 - delta through the shift
+            shift = delta;
+        } else {
+            mean = vector(BatchNormalizationParamInitializer.GLOBAL_MEAN);
+            var = runningVariance();
+            out2.assign(x2);
+            out2.subiColumnVector(column(mean, n, workspaceMgr, ArrayType.FF_WORKING_MEM));
+        }
+        double[] gamma = vector(BatchNormalizationParamInitializer.GAMMA);
+        double[] beta = vector(BatchNormalizationParamInitializer.BETA);
+        double[] scale = new double[(int) c];
+        for (int j = 0; j < c; j++) {
+            scale[j] = gamma[j] / Math.sqrt(var[j] + layerConf().getEps());
+            shift[j] = beta[j] - shift[j] * scale[j];
+        }
+        out2.muliColumnVector(column(scale, n, workspaceMgr, ArrayType.FF_WORKING_MEM));
+        out2.addiColumnVector(column(shift, n, workspaceMgr, ArrayType.FF_WORKING_MEM));
+        return out;
+    }
+
+    @Override
+    public Pair<Gradient, INDArray> backpropGradient(INDArray epsilon, LayerWorkspaceMgr workspaceMgr) {
+        assertInputSet(true);
+        if (!handles(input)) {
+            return super.backpropGradient(epsilon, workspaceMgr);
+        }
+        INDArray in = contiguous(input.castTo(dataType), workspaceMgr, ArrayType.BP_WORKING_MEM);
+        INDArray dy = contiguous(epsilon.castTo(dataType), workspaceMgr, ArrayType.BP_WORKING_MEM);
+        long n = in.size(0);
+        int c = (int) in.size(1);
+        long hw = in.size(2) * in.size(3);
+        double m = (double) n * hw;
+        INDArray x2 = in.reshape('c', n * c, hw);
+        INDArray dy2 = dy.reshape('c', n * c, hw);
+        INDArray dx = workspaceMgr.createUninitialized(ArrayType.ACTIVATION_GRAD, dataType, in.shape(), 'c');
+        INDArray dx2 = dx.reshape('c', n * c, hw);
+        if (statsInput != input) {
+            moments(x2, dx2, n, c, workspaceMgr, ArrayType.BP_WORKING_MEM);
+        }
+        statsInput = null;
+
+        // dx2 = x̂ = (x - mean)·invstd (normalised first, as DL4J does, so that huge activations cannot overflow
+        // the products below); per-channel sums of dy and dy·x̂
+        double[] invStd = new double[c];
+        for (int j = 0; j < c; j++) {
+            invStd[j] = 1.0 / Math.sqrt(batchVar[j] + layerConf().getEps());
+        }
+        dx2.assign(x2);
+        dx2.subiColumnVector(column(batchMean, n, workspaceMgr, ArrayType.BP_WORKING_MEM));
+        dx2.muliColumnVector(column(invStd, n, workspaceMgr, ArrayType.BP_WORKING_MEM));
+        double[] sumDy = foldChannels(rowSums(dy2, workspaceMgr, ArrayType.BP_WORKING_MEM), n, c);
+        INDArray product = workspaceMgr.createUninitialized(ArrayType.BP_WORKING_MEM, dataType, dx2.shape(), 'c');
+        Nd4j.getExecutioner().exec(new MulOp(dx2, dy2, product));
+        double[] dGamma = foldChannels(rowSums(product, workspaceMgr, ArrayType.BP_WORKING_MEM), n, c);
+
+        // dx = γ·invstd·(dy − mean(dy) − x̂·mean(dy·x̂))
+        double[] gamma = vector(BatchNormalizationParamInitializer.GAMMA);
+        double[] r = new double[c];
+        double[] s = new double[c];
+        double[] k = new double[c];
+        for (int j = 0; j < c; j++) {
+            r[j] = -dGamma[j] / m;
+            s[j] = -sumDy[j] / m;
+            k[j] = gamma[j] * invStd[j];
+        }
+        dx2.muliColumnVector(column(r, n, workspaceMgr, ArrayType.BP_WORKING_MEM));
+        dx2.addi(dy2);
+        dx2.addiColumnVector(column(s, n, workspaceMgr, ArrayType.BP_WORKING_MEM));
+        dx2.muliColumnVector(column(k, n, workspaceMgr, ArrayType.BP_WORKING_MEM));
+
+        Gradient g = new DefaultGradient();
+        g.setGradientFor(BatchNormalizationParamInitializer.GAMMA,
+                write(gradientViews.get(BatchNormalizationParamInitializer.GAMMA), dGamma));
+        g.setGradientFor(BatchNormalizationParamInitializer.BETA,
+                write(gradientViews.get(BatchNormalizationParamInitializer.BETA), sumDy));
+        runningStatisticUpdates(g);
+        return new Pair<>(g, dx);
+    }
+
+    /** Whether this implementation takes the input (else DL4J's does). */
+    private boolean handles(INDArray x) {
+        return x != null && x.rank() == 4 && layerConf().getCnn2DFormat() == CNN2DFormat.NCHW
+                && !layerConf().isLockGammaBeta() && x.size(1) == layerConf().getNOut();
+    }
+
+    private static INDArray contiguous(INDArray x, LayerWorkspaceMgr workspaceMgr, ArrayType type) {
+        if (x.ordering() == 'c' && Shape.hasDefaultStridesForShape(x)) {
+            return x;
+        }
+        return workspaceMgr.dup(type, x, 'c');
+    }
+
+    /**
+     * Batch mean and biased variance per channel into {@link #batchMean} / {@link #batchVar} (shifted two-pass:
+     * centre on the first-pass mean, then correct both by the mean of the centred values). Leaves
+     * {@code x - (mean - delta)} in {@code centred} and returns delta.
+     */
+    private double[] moments(INDArray x2, INDArray centred, long n, long c, LayerWorkspaceMgr workspaceMgr,
+            ArrayType type) {
+        double m = (double) n * x2.size(1);
+        double[] mean0 = foldChannels(rowSums(x2, workspaceMgr, type), n, (int) c);
+        for (int j = 0; j < c; j++) {
+            mean0[j] /= m;
+        }
+        centred.assign(x2);
+        centred.subiColumnVector(column(mean0, n, workspaceMgr, type));
+        double[] delta = foldChannels(rowSums(centred, workspaceMgr, type), n, (int) c);
+        INDArray squares = workspaceMgr.createUninitialized(type, dataType, centred.shape(), 'c');
+        Nd4j.getExecutioner().exec(new MulOp(centred, centred, squares));
+        double[] sumSq = foldChannels(rowSums(squares, workspaceMgr, type), n, (int) c);
+        batchMean = new double[(int) c];
+        batchVar = new double[(int) c];
+        for (int j = 0; j < c; j++) {
+            delta[j] /= m;
+            batchMean[j] = mean0[j] + delta[j];
+            batchVar[j] = Math.max(sumSq[j] / m - delta[j] * delta[j], 0.0);
+        }
+        return delta;
+    }
+
+    /** Row sums of a C-order matrix as one matrix–vector product with a ones vector. */
+    private double[] rowSums(INDArray matrix, LayerWorkspaceMgr workspaceMgr, ArrayType type) {
+        long cols = matrix.size(1);
+        if (ones == null || ones.size(0) != cols || ones.dataType() != dataType) {
+            try (var ignored = Nd4j.getMemoryManager().scopeOutOfWorkspaces()) {
+                ones = Nd4j.ones(dataType, cols, 1);
+            }
+        }
+        INDArray sums = workspaceMgr.createUninitialized(type, dataType, new long[] {matrix.size(0), 1}, 'c');
+        Nd4j.gemm(matrix, ones, sums, false, false, 1.0, 0.0);
+        return ChannelVectors.read(sums);
+    }
+
+    /** Adds up the N rows {@code [n·c + j]} of each channel j. */
+    private static double[] foldChannels(double[] rows, long n, int c) {
+        double[] out = new double[c];
+        for (int i = 0; i < n; i++) {
+            for (int j = 0; j < c; j++) {
+                out[j] += rows[i * c + j];
+            }
+        }
+        return out;
+    }
+
+    /** A per-channel vector repeated for every example: the {@code [N·C, 1]} column that matches the matrix view. */
+    private INDArray column(double[] perChannel, long n, LayerWorkspaceMgr workspaceMgr, ArrayType type) {
+        INDArray col = workspaceMgr.createUninitialized(type, dataType, new long[] {n * perChannel.length, 1}, 'c');
+        return ChannelVectors.writeTiled(col, perChannel, n);
+    }
+
+    private double[] vector(String param) {
+        return ChannelVectors.read(getParam(param));
+    }
+
+    /** The running variance from {@code log10stdev} ({@code (10^s)²}) or from {@code var}. */
+    private double[] runningVariance() {
+        if (!layerConf().isUseLogStd()) {
+            return vector(BatchNormalizationParamInitializer.GLOBAL_VAR);
+        }
+        double[] log10Std = vector(BatchNormalizationParamInitializer.GLOBAL_LOG_STD);
+        double[] var = new double[log10Std.length];
+        for (int j = 0; j < var.length; j++) {
+            double std = Math.pow(10.0, log10Std[j]);
+            var[j] = std * std;
+        }
+        return var;
+    }
+
+    /**
+     * DL4J's "distributed-safe" running-statistic update, written as gradients that the no-op updater subtracts:
+     * {@code (1−d)·(mean − batchMean)} and {@code log10(std_t / std_{t+1})} with
+     * {@code var_{t+1} = d·var_t + (1−d)·batchVar} (or {@code (1−d)·(var − batchVar)} without log-std).
+     */
+    private void runningStatisticUpdates(Gradient g) {
+        double d = layerConf().getDecay();
+        double[] globalMean = vector(BatchNormalizationParamInitializer.GLOBAL_MEAN);
+        double[] dMean = new double[globalMean.length];
+        for (int j = 0; j < dMean.length; j++) {
+            dMean[j] = (globalMean[j] - batchMean[j]) * (1 - d);
+        }
+        g.setGradientFor(BatchNormalizationParamInitializer.GLOBAL_MEAN,
+                write(gradientViews.get(BatchNormalizationParamInitializer.GLOBAL_MEAN), dMean));
+        double[] var = runningVariance();
+        double[] dVar = new double[var.length];
+        for (int j = 0; j < dVar.length; j++) {
+            if (layerConf().isUseLogStd()) {
+                dVar[j] = Math.log(var[j] / (d * var[j] + (1 - d) * batchVar[j])) * ONE_ON_2LN10;
+            } else {
+                dVar[j] = (var[j] - batchVar[j]) * (1 - d);
+            }
+        }
+        String key = layerConf().isUseLogStd() ? BatchNormalizationParamInitializer.GLOBAL_LOG_STD
+                : BatchNormalizationParamInitializer.GLOBAL_VAR;
+        g.setGradientFor(key, write(gradientViews.get(key), dVar));
+    }
+
+    private static INDArray write(INDArray view, double[] values) {
+        return ChannelVectors.write(view, values);
+    }
+}
