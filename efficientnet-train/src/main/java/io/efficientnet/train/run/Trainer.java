@@ -269,7 +269,12 @@ public final class Trainer {
                         Nd4j.getRandom().setSeed(iterationSeed(seed, state.iteration()));
                         double loss = runner.step(net, batch);
                         if (!Double.isFinite(loss)) {
-                            throw diverged(loss, epoch);
+                            throw diverged("the loss is " + loss, epoch);
+                        }
+                        // the loss comes from the forward pass before the update: the update itself can overflow
+                        double weights = net.params().sumNumber().doubleValue();
+                        if (!Double.isFinite(weights)) {
+                            throw diverged("the weights are non-finite after the update (loss " + loss + ")", epoch);
                         }
                         if (average != null) {
                             average.update(net);
@@ -353,10 +358,10 @@ public final class Trainer {
             }
         }
 
-        private TrainingDivergedException diverged(double loss, int epoch) {
-            return new TrainingDivergedException(String.format(Locale.ROOT, "training diverged: the loss is %s at "
+        private TrainingDivergedException diverged(String what, int epoch) {
+            return new TrainingDivergedException(String.format(Locale.ROOT, "training diverged: %s at "
                             + "epoch %d, iteration %d (learning rate %.3g); this step was not saved. %s Lower "
-                            + "optimizer.lr_per_256 or check the data, then resume with --resume %s.", loss, epoch + 1,
+                            + "optimizer.lr_per_256 or check the data, then resume with --resume %s.", what, epoch + 1,
                     state.iteration() + 1, lr(), lastCheckpoint != null ? "The last good checkpoint is "
                             + lastCheckpoint + "." : "No checkpoint had been written yet.", output));
         }

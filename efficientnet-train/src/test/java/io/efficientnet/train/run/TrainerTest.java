@@ -136,13 +136,14 @@ class TrainerTest {
         TrainingDivergedException e = assertThrows(TrainingDivergedException.class, () -> train(out,
                 new ArrayList<>(), new ArrayList<>(), "optimizer.name=sgd", "optimizer.lr_per_256=1.0e12",
                 "run.checkpoint_every=1", "ema.decay=0"));
-        assertTrue(e.getMessage().contains("training diverged: the loss is"), e.getMessage());
+        assertTrue(e.getMessage().contains("training diverged: the loss is")
+                || e.getMessage().contains("training diverged: the weights are non-finite"), e.getMessage());
         assertTrue(e.getMessage().contains("lr_per_256"), e.getMessage());
         List<Path> ckpts = new CheckpointStore(out.resolve("checkpoints"), 2).list();
         if (!ckpts.isEmpty()) {
             assertTrue(e.getMessage().contains(ckpts.get(ckpts.size() - 1).toString()), e.getMessage());
             Checkpoint c = CheckpointStore.restore(ckpts.get(ckpts.size() - 1));
-            assertFalse(Double.isNaN(c.network().params().sumNumber().doubleValue()), "saved weights are finite");
+            assertTrue(Double.isFinite(c.network().params().sumNumber().doubleValue()), "saved weights are finite");
         } else {
             assertTrue(e.getMessage().contains("No checkpoint had been written yet"), e.getMessage());
         }
