@@ -68,6 +68,11 @@ public final class BenchmarkCommand implements Callable<Integer> {
             + "instead of FastBatchNormalization (to compare the two)")
     boolean dl4jBatchNorm;
 
+    @Option(names = "--parallel-inference", paramLabel = "REPLICAS",
+            description = "inference through DL4J's ParallelInference with REPLICAS model copies: each iteration sends "
+                    + "--batch-size one-image requests at once (server-style throughput)")
+    Integer parallelInference;
+
     @Option(names = "--profile", description = "also print time per layer type (extra iterations after the timed ones)")
     boolean profile;
 
@@ -155,7 +160,14 @@ public final class BenchmarkCommand implements Callable<Integer> {
             net = r.graph();
             notes.put("foldedBatchNorms", r.folds().size());
         }
-        BenchmarkResult result = ModelBenchmark.run(net, chw, name, spec, notes);
+        if (parallelInference != null && profile) {
+            throw new IllegalArgumentException("--profile times layers of one network; drop it with "
+                    + "--parallel-inference");
+        }
+        BenchmarkResult result = parallelInference != null
+                ? io.efficientnet.train.bench.ParallelInferenceBenchmark.run(net, chw, name, spec, parallelInference,
+                        notes)
+                : ModelBenchmark.run(net, chw, name, spec, notes);
         if (json) {
             System.out.println(new ObjectMapper().writeValueAsString(result.toMap()));
         } else {

@@ -33,6 +33,20 @@ class BenchmarkCommandTest {
     }
 
     @Test
+    void parallelInferenceServesConcurrentSingleImageRequests() throws Exception {
+        // the benchmark itself checks the first request's output against net.output and fails otherwise
+        JsonNode j = json("--mode", "inference", "--parallel-inference", "2");
+        assertTrue(j.get("imagesPerSecondMedian").asDouble() > 0);
+        assertEquals(2, j.get("iterationMs").size());
+        assertTrue(j.get("parallelInference").asText().contains("2 replicas, 2 concurrent one-image requests"),
+                j.toString());
+        Object[] bad = SummaryCommandTest.run("benchmark", "--phi", "-3", "--resolution", "32", "--mode", "train",
+                "--parallel-inference", "2");
+        assertEquals(2, bad[0]);
+        assertTrue(((String) bad[2]).contains("parallel inference is for --mode inference"), (String) bad[2]);
+    }
+
+    @Test
     void inferenceJsonHasSaneFields() throws Exception {
         JsonNode j = json("--mode", "inference");
         assertEquals("efficientnet-phi-3", j.get("model").asText());
