@@ -122,10 +122,14 @@ public class EfficientNet extends ZooModel<ComputationGraph> {
         return GraphAssembler.assemble(architecture(), options);
     }
 
-    /** Builds and initialises the network with the reference weight initialisation. */
+    /**
+     * Builds and initialises the network with the reference weight initialisation (and enables DL4J's oneDNN layer
+     * helpers unless configured otherwise: {@link OneDnnHelpers}).
+     */
     @Override
     @SuppressWarnings("unchecked")
     public ComputationGraph init() {
+        OneDnnHelpers.enableUnlessConfigured();
         ComputationGraph graph = new ComputationGraph(conf());
         graph.init();
         return graph;
@@ -147,6 +151,7 @@ public class EfficientNet extends ZooModel<ComputationGraph> {
         if (pretrainedType != PretrainedType.IMAGENET) {
             throw new UnsupportedOperationException("EfficientNet has ImageNet weights only, not " + pretrainedType);
         }
+        OneDnnHelpers.enableUnlessConfigured();
         if (pretrainedVariant == null) {
             throw new UnsupportedOperationException("ImageNet weights exist for B0-B7 with their published width and "
                     + "depth only; this model is " + name);

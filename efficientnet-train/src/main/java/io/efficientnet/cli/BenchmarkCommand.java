@@ -13,7 +13,6 @@ import org.nd4j.shade.jackson.databind.ObjectMapper;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
-import io.efficientnet.train.run.OneDnnHelpers;
 import picocli.CommandLine.Option;
 
 import java.nio.file.Path;
@@ -125,9 +124,6 @@ public final class BenchmarkCommand implements Callable<Integer> {
             return 0;
         }
         BenchmarkSpec spec = new BenchmarkSpec(m, batchSize, warmup, iterations, seed, learningRate, profile);
-        if (m == BenchmarkMode.TRAIN) {
-            OneDnnHelpers.enableForTraining(); // as `train` does
-        }
 
         ComputationGraph net;
         int[] chw;
@@ -156,7 +152,6 @@ public final class BenchmarkCommand implements Callable<Integer> {
             name = e.modelName();
         }
         Map<String, Object> notes = new LinkedHashMap<>();
-        notes.put("oneDnnHelpers", OneDnnHelpers.enabled());
         if (modelZip == null) {
             notes.put("batchNorm", dl4jBatchNorm ? "DL4J BatchNormalization" : "FastBatchNormalization");
         }

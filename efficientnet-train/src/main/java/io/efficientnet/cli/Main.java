@@ -35,6 +35,7 @@ public final class Main implements Runnable {
 
     /** Runs the tool. */
     public static void main(String[] args) {
+        io.efficientnet.core.OneDnnHelpers.enableUnlessConfigured(); // before any model is built or restored
         System.exit(commandLine().execute(args));
     }
 }

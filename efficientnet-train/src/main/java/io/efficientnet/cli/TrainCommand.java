@@ -75,7 +75,6 @@ public final class TrainCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        io.efficientnet.train.run.OneDnnHelpers.enableForTraining();
         TrainConfig config = config();
         if (printConfig) {
             System.out.print(ConfigLoader.toYaml(config));

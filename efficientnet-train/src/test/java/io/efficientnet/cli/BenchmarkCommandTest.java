@@ -33,24 +33,6 @@ class BenchmarkCommandTest {
     }
 
     @Test
-    void trainModeUsesDl4jsOneDnnHelpersUnlessDisabledExplicitly() throws Exception {
-        String prop = io.efficientnet.train.run.OneDnnHelpers.PROPERTY;
-        String before = System.getProperty(prop);
-        try {
-            System.setProperty(prop, "true");
-            assertFalse(json("--mode", "train").get("oneDnnHelpers").asBoolean(), "an explicit setting wins");
-            System.clearProperty(prop);
-            assertTrue(json("--mode", "train").get("oneDnnHelpers").asBoolean());
-        } finally {
-            if (before == null) {
-                System.clearProperty(prop);
-            } else {
-                System.setProperty(prop, before);
-            }
-        }
-    }
-
-    @Test
     void parallelInferenceServesConcurrentSingleImageRequests() throws Exception {
         // the benchmark itself checks the first request's output against net.output and fails otherwise
         JsonNode j = json("--mode", "inference", "--parallel-inference", "2");
