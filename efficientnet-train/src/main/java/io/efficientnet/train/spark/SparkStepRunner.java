@@ -26,13 +26,12 @@ import java.util.List;
  * batch's image list is split into one shard per worker, executors read and augment their shard with the same data
  * code as local training ({@link ShardLoader}), fit it on their replica, and the training master combines the
  * replicas into the driver's network with {@link ParameterAveragingTrainingMaster}: parameters and updater state
- * are averaged after every step, as {@code run.workers} does on one machine. The data is never exported to disk (the direct RDD approach); each step's decoded shards are cached for that step
- * only.
+ * are averaged after every step, as {@code run.workers} does on one machine. The data is never exported to disk
+ * (the direct RDD approach); each step's decoded shards are cached for that step only.
  */
 public final class SparkStepRunner implements StepRunner {
 
     private final JavaSparkContext sc;
-    private final boolean ownsContext;
     private final Broadcast<SparkDataSource> source;
     private final int workers;
     private final int shardSize;
@@ -41,9 +40,8 @@ public final class SparkStepRunner implements StepRunner {
     private SparkComputationGraph sparkNet;
     private ComputationGraph wrapped;
 
-    private SparkStepRunner(TrainConfig config, ImageFolder train, JavaSparkContext sc, boolean ownsContext) {
+    private SparkStepRunner(TrainConfig config, ImageFolder train, JavaSparkContext sc) {
         this.sc = sc;
-        this.ownsContext = ownsContext;
         Integer configured = config.spark().workers();
         this.workers = configured != null ? configured : sc.defaultParallelism();
         int batch = config.data().batchSize();
@@ -65,16 +63,11 @@ public final class SparkStepRunner implements StepRunner {
         }
         JavaSparkContext sc = SparkContexts.open(config.spark());
         try {
-            return new SparkStepRunner(config, train, sc, true);
+            return new SparkStepRunner(config, train, sc);
         } catch (RuntimeException e) {
             sc.close();
             throw e;
         }
-    }
-
-    /** Uses an existing context (left open). */
-    public static SparkStepRunner using(JavaSparkContext sc, TrainConfig config, ImageFolder train) {
-        return new SparkStepRunner(config, train, sc, false);
     }
 
     /** Shards per step. */
@@ -126,8 +119,6 @@ public final class SparkStepRunner implements StepRunner {
             sparkNet.getTrainingMaster().deleteTempFiles(sc);
         }
         source.destroy();
-        if (ownsContext) {
-            sc.close();
-        }
+        sc.close();
     }
 }
