@@ -58,15 +58,31 @@ public final class ModelBenchmark {
         INDArray[] y = labels;
         Runnable step = train ? () -> net.fit(new INDArray[] {x}, y) : () -> net.output(false, x);
 
+        Timing timing = time(step, spec.warmup(), spec.iterations());
+        LayerProfiler.Profile profile = null;
+        if (spec.profile()) {
+            profile = LayerProfiler.profile(net, x, labels, spec.iterations(),
+                    InputType.convolutional(chw[1], chw[2], chw[0]));
+        }
+        return new BenchmarkResult(model, spec, chw.clone(), net.numParams(), optimizer, timing.ms(), timing.peak(),
+                BackendInfo.current(), profile, notes);
+    }
+
+    /** Milliseconds of each timed iteration and the peak memory over warm-up and timed iterations. */
+    record Timing(double[] ms, MemoryMonitor.Peak peak) {
+    }
+
+    /** Runs {@code step} {@code warmup} times untimed, then {@code iterations} times timed, sampling memory. */
+    static Timing time(Runnable step, int warmup, int iterations) {
         MemoryMonitor memory = MemoryMonitor.start(MEMORY_SAMPLE_MILLIS);
-        double[] ms = new double[spec.iterations()];
+        double[] ms = new double[iterations];
         MemoryMonitor.Peak peak;
         try {
-            for (int i = 0; i < spec.warmup(); i++) {
+            for (int i = 0; i < warmup; i++) {
                 step.run();
                 memory.sample();
             }
-            for (int i = 0; i < spec.iterations(); i++) {
+            for (int i = 0; i < iterations; i++) {
                 long t0 = System.nanoTime();
                 step.run();
                 ms[i] = (System.nanoTime() - t0) / 1e6;
@@ -75,13 +91,7 @@ public final class ModelBenchmark {
         } finally {
             peak = memory.stop();
         }
-        LayerProfiler.Profile profile = null;
-        if (spec.profile()) {
-            profile = LayerProfiler.profile(net, x, labels, spec.iterations(),
-                    InputType.convolutional(chw[1], chw[2], chw[0]));
-        }
-        return new BenchmarkResult(model, spec, chw.clone(), net.numParams(), optimizer, ms, peak,
-                BackendInfo.current(), profile, notes);
+        return new Timing(ms, peak);
     }
 
     /** Sets plain SGD with {@code learningRate} on every layer with parameters (before the first fit). */

@@ -50,35 +50,25 @@ public final class ParallelInferenceBenchmark {
             t.setDaemon(true);
             return t;
         });
-        MemoryMonitor memory = MemoryMonitor.start(ModelBenchmark.MEMORY_SAMPLE_MILLIS);
-        double[] ms = new double[spec.iterations()];
-        MemoryMonitor.Peak peak;
+        ModelBenchmark.Timing timing;
         try {
             INDArray first = round(pi, images, callers);
             double diff = first.sub(expected).amaxNumber().doubleValue();
             if (!(diff <= 1e-4 * Math.max(1, expected.amaxNumber().doubleValue()))) {
                 throw new IllegalStateException("ParallelInference output differs from net.output by " + diff);
             }
-            for (int i = 1; i < spec.warmup(); i++) {
-                round(pi, images, callers);
-                memory.sample();
-            }
-            for (int i = 0; i < spec.iterations(); i++) {
-                long t0 = System.nanoTime();
-                round(pi, images, callers);
-                ms[i] = (System.nanoTime() - t0) / 1e6;
-                memory.sample();
-            }
+            // the checked round above is the first warm-up round
+            timing = ModelBenchmark.time(() -> round(pi, images, callers), Math.max(0, spec.warmup() - 1),
+                    spec.iterations());
         } finally {
-            peak = memory.stop();
             callers.shutdownNow();
             pi.shutdown();
         }
         java.util.Map<String, Object> n = new java.util.LinkedHashMap<>(notes);
         n.put("parallelInference", "DL4J ParallelInference, BATCHED, " + workers + " replicas, " + requests
                 + " concurrent one-image requests per iteration");
-        return new BenchmarkResult(model, spec, chw.clone(), net.numParams(), null, ms, peak, BackendInfo.current(),
-                null, n);
+        return new BenchmarkResult(model, spec, chw.clone(), net.numParams(), null, timing.ms(), timing.peak(),
+                BackendInfo.current(), null, n);
     }
 
     /** Sends every image as its own request, concurrently; returns the first image's output. */
