@@ -42,12 +42,7 @@ class SparkTrainingTest {
 
     private static Trainer.Outcome train(Path out, boolean resume, List<Double> losses, List<String> console,
             String... extra) throws IOException {
-        return new Trainer(TinyRuns.config(data, out, extra), console::add, false, new Trainer.Listener() {
-            @Override
-            public void iterationDone(long iteration, double loss) {
-                losses.add(loss);
-            }
-        }, net -> { }).run(resume);
+        return TinyRuns.train(data, out, resume, losses, console, extra);
     }
 
     @Test

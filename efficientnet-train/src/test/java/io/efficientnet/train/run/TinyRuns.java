@@ -32,4 +32,18 @@ final class TinyRuns {
     static TrainConfig config(Path data, Path output, String... extra) throws IOException {
         return ConfigLoader.load(List.of(), settings(data, output, extra));
     }
+
+    /**
+     * Trains (or resumes) a tiny run on {@code data} into {@code output}, collecting every step's loss and the console
+     * lines.
+     */
+    static Trainer.Outcome train(Path data, Path output, boolean resume, List<Double> losses, List<String> console,
+            String... extra) throws IOException {
+        return new Trainer(config(data, output, extra), console::add, false, new Trainer.Listener() {
+            @Override
+            public void iterationDone(long iteration, double loss) {
+                losses.add(loss);
+            }
+        }, net -> { }).run(resume);
+    }
 }

@@ -31,12 +31,7 @@ class TrainerTest {
 
     private static Trainer.Outcome train(Path out, List<Double> losses, List<String> console, String... extra)
             throws IOException {
-        return new Trainer(TinyRuns.config(data, out, extra), console::add, false, new Trainer.Listener() {
-            @Override
-            public void iterationDone(long iteration, double loss) {
-                losses.add(loss);
-            }
-        }, net -> { }).run(false);
+        return TinyRuns.train(data, out, false, losses, console, extra);
     }
 
     @Test
@@ -102,13 +97,7 @@ class TrainerTest {
         assertEquals(9, part.size());
         // Resume: a new trainer, as after a crash, from the newest checkpoint (iteration 9, mid-epoch 2).
         List<String> console = new ArrayList<>();
-        Trainer.Outcome resumed = new Trainer(TinyRuns.config(data, b, "run.checkpoint_every=4"), console::add, false,
-                new Trainer.Listener() {
-                    @Override
-                    public void iterationDone(long iteration, double loss) {
-                        part.add(loss);
-                    }
-                }, net -> { }).run(true);
+        Trainer.Outcome resumed = TinyRuns.train(data, b, true, part, console, "run.checkpoint_every=4");
         assertTrue(resumed.finished());
         assertTrue(console.get(0).contains("iteration 9"), console.get(0));
         assertEquals(full.size(), part.size());
@@ -188,13 +177,8 @@ class TrainerTest {
                 "ema.decay=0.5", "run.stop_after_iterations=20");
         assertFalse(stopped.finished());
         List<String> console = new ArrayList<>();
-        Trainer.Outcome o = new Trainer(TinyRuns.config(data, out, "run.workers=2", "run.epochs=6", "ema.decay=0.5"),
-                console::add, false, new Trainer.Listener() {
-                    @Override
-                    public void iterationDone(long iteration, double loss) {
-                        losses.add(loss);
-                    }
-                }, net -> { }).run(true);
+        Trainer.Outcome o = TinyRuns.train(data, out, true, losses, console, "run.workers=2", "run.epochs=6",
+                "ema.decay=0.5");
         assertTrue(o.finished());
         assertTrue(console.get(0).contains("iteration 20"), console.get(0));
         assertEquals(36, losses.size(), "6 epochs of 6 steps, 20 before and 16 after the resume");
