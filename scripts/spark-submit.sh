@@ -24,11 +24,9 @@ if [[ ${#submit_opts[@]} -eq 0 ]]; then
   exit 2
 fi
 
-opens="-Djdk.reflect.useDirectMethodHandle=false -Dorg.bytedeco.javacpp.maxbytes=16G"
-for p in java.lang java.lang.invoke java.lang.reflect java.io java.net java.nio java.util java.util.concurrent \
-         java.util.concurrent.atomic sun.nio.ch sun.nio.cs sun.security.action sun.util.calendar; do
-  opens+=" --add-opens=java.base/$p=ALL-UNNAMED"
-done
+# shellcheck source=bin/java17-opens
+source "$root/bin/java17-opens"
+opens="$java17_opens -Dorg.bytedeco.javacpp.maxbytes=16G"
 jars="$(tr ':' '\n' <<<"$classpath" | grep -v -E '/org/apache/spark/|/org/scala-lang/|/org/apache/hadoop/' \
   | paste -sd, -)"
 
