@@ -24,9 +24,9 @@ if [[ ${#submit_opts[@]} -eq 0 ]]; then
   exit 2
 fi
 
-# shellcheck source=bin/java17-opens
-source "$root/bin/java17-opens"
-opens="$java17_opens -Dorg.bytedeco.javacpp.maxbytes=16G"
+# shellcheck source=bin/jvm-options
+source "$root/bin/jvm-options"
+opens="$vector_module $java17_opens -Dorg.bytedeco.javacpp.maxbytes=16G"
 jars="$(tr ':' '\n' <<<"$classpath" | grep -v -E '/org/apache/spark/|/org/scala-lang/|/org/apache/hadoop/' \
   | paste -sd, -)"
 

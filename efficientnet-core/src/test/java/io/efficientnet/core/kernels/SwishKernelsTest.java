@@ -1,0 +1,118 @@
+package io.efficientnet.core.kernels;
+
+import io.efficientnet.core.layers.StableSwish;
+import org.junit.jupiter.api.Test;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.memory.MemoryWorkspace;
+import org.nd4j.linalg.api.memory.conf.WorkspaceConfiguration;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.api.ops.impl.transforms.strict.Swish;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.NDArrayIndex;
+
+import java.nio.ByteBuffer;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class SwishKernelsTest {
+
+    /** The test JVM runs with --add-modules jdk.incubator.vector (parent POM), so the fast path must be on. */
+    @Test
+    void vectorKernelsAreAvailableInTheTestJvm() {
+        assertTrue(SwishKernels.available(), "jdk.incubator.vector missing or the self-check failed");
+    }
+
+    @Test
+    void forwardAndBackwardMatchTheFormulasInDoubleAcrossTheRange() {
+        // sizes: tail only, one vector plus tail, and large enough to be split over threads (not a multiple of 8)
+        for (int n : new int[] {5, 19, 3 * Parallel.MIN_PER_THREAD + 7}) {
+            INDArray x = Nd4j.rand(DataType.FLOAT, n).subi(0.5).muli(40);
+            x.putScalar(0, -100f);
+            x.putScalar(1, 100f);
+            x.putScalar(2, 0f);
+            x.putScalar(n - 1, 45f);
+            INDArray eps = Nd4j.randn(DataType.FLOAT, n);
+            INDArray y = x.dup();
+            INDArray g = x.dup();
+            assertTrue(SwishKernels.forwardInPlace(y));
+            assertTrue(SwishKernels.backwardInPlace(g, eps));
+            for (int i = 0; i < n; i++) {
+                double v = x.getDouble(i);
+                double s = 1 / (1 + Math.exp(-v));
+                double e = eps.getDouble(i);
+                assertEquals(v * s, y.getDouble(i), 2e-6 * Math.max(1, Math.abs(v)), "swish(" + v + "), n=" + n);
+                assertEquals(e * s * (1 + v * (1 - s)), g.getDouble(i), 2e-6 * Math.max(1, Math.abs(e)),
+                        "swish'(" + v + ")·" + e + ", n=" + n);
+            }
+        }
+    }
+
+    @Test
+    void agreesWithNd4jsNativeSwishOnAnActivationShapedArray() {
+        INDArray x = Nd4j.randn(DataType.FLOAT, 4, 24, 28, 28).muli(3);
+        INDArray ours = x.dup();
+        SwishKernels.forwardInPlace(ours);
+        INDArray nd4j = x.dup();
+        Nd4j.getExecutioner().exec(new Swish(nd4j));
+        assertEquals(0, nd4j.sub(ours).amaxNumber().doubleValue(), 2e-6);
+    }
+
+    @Test
+    void viewsWithAnOffsetAndWorkspaceArraysAreAddressedCorrectly() {
+        INDArray parent = Nd4j.randn(DataType.FLOAT, 3, 4, 5, 6);
+        INDArray view = parent.get(NDArrayIndex.point(1), NDArrayIndex.all(), NDArrayIndex.all(), NDArrayIndex.all());
+        assertTrue(view.offset() > 0);
+        ByteBuffer b = DirectFloats.of(view);
+        assertNotNull(b);
+        assertEquals(view.length() * 4, b.capacity());
+        assertEquals(view.getFloat(0), b.getFloat(0));
+        assertEquals(view.getFloat(view.length() - 1), b.getFloat(4 * ((int) view.length() - 1)));
+
+        INDArray before = parent.dup();
+        INDArray expected = view.dup();
+        Nd4j.getExecutioner().exec(new Swish(expected));
+        assertTrue(SwishKernels.forwardInPlace(view));
+        assertEquals(0, expected.sub(view).amaxNumber().doubleValue(), 2e-6);
+        // the rest of the parent is untouched
+        for (int i : new int[] {0, 2}) {
+            assertEquals(before.slice(i), parent.slice(i));
+        }
+
+        WorkspaceConfiguration conf = WorkspaceConfiguration.builder().initialSize(10L << 20).build();
+        try (MemoryWorkspace ws = Nd4j.getWorkspaceManager().getAndActivateWorkspace(conf, "SwishKernelsTest")) {
+            INDArray a = Nd4j.createUninitialized(DataType.FLOAT, 2, 8, 9, 9).assign(1.5);
+            INDArray second = Nd4j.randn(DataType.FLOAT, 2, 8, 9, 9);
+            INDArray ref = second.detach();
+            Nd4j.getExecutioner().exec(new Swish(ref));
+            assertTrue(SwishKernels.forwardInPlace(second));
+            assertEquals(0, ref.sub(second.detach()).amaxNumber().doubleValue(), 2e-6);
+            assertEquals(1.5, a.maxNumber().doubleValue(), 0, "neighbouring workspace array changed");
+        }
+    }
+
+    @Test
+    void stridedDoubleOrMismatchedArraysAreLeftToNd4j() {
+        INDArray strided = Nd4j.randn(DataType.FLOAT, 6, 8).get(NDArrayIndex.all(), NDArrayIndex.interval(0, 2, 8));
+        assertNull(DirectFloats.of(strided));
+        INDArray copy = strided.dup();
+        assertFalse(SwishKernels.forwardInPlace(strided));
+        assertEquals(copy, strided);
+        assertFalse(SwishKernels.forwardInPlace(Nd4j.randn(DataType.DOUBLE, 10)));
+        assertFalse(SwishKernels.backwardInPlace(Nd4j.randn(DataType.FLOAT, 4, 5),
+                Nd4j.randn(DataType.FLOAT, 4, 5).dup('f')));
+
+        // StableSwish falls back to ND4J for them and gives the same values
+        INDArray viaFallback = new StableSwish().getActivation(strided.dup(), true);
+        INDArray dense = strided.dup('c');
+        INDArray viaKernel = new StableSwish().getActivation(dense, true);
+        assertEquals(0, viaFallback.sub(viaKernel).amaxNumber().doubleValue(), 2e-6);
+        INDArray eps = Nd4j.randn(DataType.FLOAT, strided.shape());
+        INDArray gFallback = new StableSwish().backprop(strided.dup(), eps.dup('f')).getFirst();
+        INDArray gKernel = new StableSwish().backprop(strided.dup('c'), eps).getFirst();
+        assertEquals(0, gFallback.sub(gKernel).amaxNumber().doubleValue(), 2e-6);
+    }
+}
