@@ -5,7 +5,8 @@
 #   bench/compare-pytorch.sh [--threads N] [--warmup W] [--iterations K] [--rounds R] [--output FILE.md] [--quick]
 #
 #   --threads N     OMP_NUM_THREADS for both sides, and torch.set_num_threads(N) (default 2)
-#   --warmup W      untimed iterations per run (default 3); --iterations K: timed iterations (default 10)
+#   --warmup W      untimed iterations per run (default 10: the JVM's JIT compiler needs about 7 B0 iterations on 2
+#                   cores to settle); --iterations K: timed iterations (default 15)
 #   --rounds R      run every shape R times, alternating ours and PyTorch; the table shows the median of the
 #                   per-run medians (default 1)
 #   --output FILE   also write the table as markdown to FILE, and every run's JSON to FILE with .jsonl appended
@@ -21,8 +22,8 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 python=/usr/bin/python3
 
 threads=2
-warmup=3
-iterations=10
+warmup=10
+iterations=15
 rounds=1
 output=""
 quick=0

@@ -35,7 +35,7 @@ log() { echo "measure-all: $*" >&2; }
 if [[ $quick -eq 1 ]]; then
   res=64; batch=2; warm=1; iters=2; quick_flag=(--quick); jmh_flags=(--quick)
 else
-  res=224; batch=8; warm=3; iters=10; quick_flag=(); jmh_flags=()
+  res=224; batch=8; warm=10; iters=15; quick_flag=(); jmh_flags=()
 fi
 "$cli" --version >/dev/null   # build once, before anything is timed
 {

@@ -45,11 +45,12 @@ public final class BenchmarkCommand implements Callable<Integer> {
             description = "images per iteration (default: ${DEFAULT-VALUE})")
     int batchSize;
 
-    @Option(names = "--warmup", defaultValue = "3",
-            description = "untimed iterations first (default: ${DEFAULT-VALUE})")
+    @Option(names = "--warmup", defaultValue = "10",
+            description = "untimed iterations first (default: ${DEFAULT-VALUE}; on 2 cores the JIT compiler needs "
+                    + "about 7 B0 iterations to settle)")
     int warmup;
 
-    @Option(names = "--iterations", defaultValue = "10", description = "timed iterations (default: ${DEFAULT-VALUE})")
+    @Option(names = "--iterations", defaultValue = "15", description = "timed iterations (default: ${DEFAULT-VALUE})")
     int iterations;
 
     @Option(names = "--seed", defaultValue = "42",
