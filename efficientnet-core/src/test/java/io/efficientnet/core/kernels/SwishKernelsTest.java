@@ -27,6 +27,50 @@ class SwishKernelsTest {
     }
 
     @Test
+    void expIsAccurateAndItsVectorLanesEqualTheScalarVersionBitForBit() {
+        jdk.incubator.vector.VectorSpecies<Float> species = jdk.incubator.vector.FloatVector.SPECIES_PREFERRED;
+        float[] xs = new float[species.length() * 4000];
+        java.util.Random random = new java.util.Random(3);
+        for (int i = 0; i < xs.length; i++) {
+            xs[i] = i < 8 ? new float[] {-87f, 88f, 0f, -0f, 1e-8f, -1e-8f, 0.34657f, -0.34657f}[i]
+                    : (random.nextFloat() - 0.5f) * 175f;
+        }
+        for (int i = 0; i < xs.length; i += species.length()) {
+            float[] lanes = VectorSwish.exp(jdk.incubator.vector.FloatVector.fromArray(species, xs, i)).toArray();
+            for (int j = 0; j < lanes.length; j++) {
+                float x = xs[i + j];
+                float scalar = VectorSwish.exp(x);
+                assertEquals(Float.floatToRawIntBits(scalar), Float.floatToRawIntBits(lanes[j]), "exp(" + x + ")");
+                if (x >= -87f && x <= 88f) {
+                    double exact = Math.exp(x);
+                    assertTrue(Math.abs(scalar - exact) <= 3e-7 * exact,
+                            "exp(" + x + ") = " + scalar + ", exact " + exact);
+                }
+            }
+        }
+        // outside [-87, 88] the argument is clamped: finite, positive, monotone
+        assertEquals(VectorSwish.exp(-87f), VectorSwish.exp(-1000f));
+        assertTrue(Float.isFinite(VectorSwish.exp(1000f)) && VectorSwish.exp(1000f) >= VectorSwish.exp(88f));
+    }
+
+    /** Same value in every position: vector lanes, the scalar tail and every thread's chunk give identical bits. */
+    @Test
+    void resultsDoNotDependOnWhereAnElementSits() {
+        int n = 3 * Parallel.MIN_PER_THREAD + 5;
+        for (float v : new float[] {-3.7f, 0.1f, 12.5f}) {
+            INDArray y = Nd4j.valueArrayOf(new long[] {n}, v, DataType.FLOAT);
+            INDArray g = y.dup();
+            INDArray eps = Nd4j.valueArrayOf(new long[] {n}, 0.3f, DataType.FLOAT);
+            assertTrue(SwishKernels.forwardInPlace(y));
+            assertTrue(SwishKernels.backwardInPlace(g, eps));
+            assertEquals(y.getFloat(0), y.maxNumber().floatValue());
+            assertEquals(y.getFloat(0), y.minNumber().floatValue());
+            assertEquals(g.getFloat(0), g.maxNumber().floatValue());
+            assertEquals(g.getFloat(0), g.minNumber().floatValue());
+        }
+    }
+
+    @Test
     void forwardAndBackwardMatchTheFormulasInDoubleAcrossTheRange() {
         // sizes: tail only, one vector plus tail, and large enough to be split over threads (not a multiple of 8)
         for (int n : new int[] {5, 19, 3 * Parallel.MIN_PER_THREAD + 7}) {
