@@ -6,11 +6,11 @@ import java.nio.ByteBuffer;
 
 /**
  * Swish {@code x·σ(x)} and its gradient in one pass over memory, vectorised with the JDK's Vector API
- * ({@code jdk.incubator.vector}; SIMD {@code exp}) and split over the CPU's cores. ND4J's native swish calls the scalar
- * C library {@code expf} per element and took a quarter of an EfficientNet-B0 inference step (BENCHMARKS.md); this is
- * about 3-5× faster. It needs the JVM option {@code --add-modules jdk.incubator.vector} (the CLI, tests and examples set
- * it); without it, or with {@code -D}{@value #DISABLE_PROPERTY}{@code =true}, {@link #available()} is false and callers
- * use ND4J's operations.
+ * ({@code jdk.incubator.vector}; a SIMD {@code exp} whose results do not depend on JIT compilation) and split over the
+ * CPU's cores. ND4J's native swish calls the scalar C library {@code expf} per element and took a quarter of an
+ * EfficientNet-B0 inference step (BENCHMARKS.md); this is about twice as fast. It needs the JVM option
+ * {@code --add-modules jdk.incubator.vector} (the CLI, tests and examples set it); without it, or with
+ * {@code -D}{@value #DISABLE_PROPERTY}{@code =true}, {@link #available()} is false and callers use ND4J's operations.
  */
 public final class SwishKernels {
 
