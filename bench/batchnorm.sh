@@ -9,14 +9,9 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 
-mvn_opts=(-B -q)
-[[ "${MVN_OFFLINE:-0}" == 1 ]] && mvn_opts+=(-o)
-cp_file="efficientnet-core/target/jmh-classpath.txt"
-echo "batchnorm: compiling ..." >&2
-mvn "${mvn_opts[@]}" -pl efficientnet-core test-compile dependency:build-classpath \
-  -Dmdep.includeScope=test -Dmdep.outputFile="$PWD/$cp_file" >&2
-
-export OMP_NUM_THREADS="${OMP_NUM_THREADS:-2}"
-exec java -Xmx2g -Dorg.bytedeco.javacpp.maxbytes=6G \
-  -cp "efficientnet-core/target/test-classes:efficientnet-core/target/classes:$(cat "$cp_file")" \
+bench_name=batchnorm
+# shellcheck source=bench/core-test-classpath
+source bench/core-test-classpath
+# shellcheck disable=SC2154,SC2086
+exec java -Xmx2g -Dorg.bytedeco.javacpp.maxbytes=6G $vector_module -cp "$core_test_cp" \
   io.efficientnet.core.bench.BatchNormComparison "$@"

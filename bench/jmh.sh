@@ -20,14 +20,9 @@ for a in "$@"; do
   fi
 done
 
-mvn_opts=(-B -q)
-[[ "${MVN_OFFLINE:-0}" == 1 ]] && mvn_opts+=(-o)
-cp_file="efficientnet-core/target/jmh-classpath.txt"
-echo "jmh: compiling the benchmarks ..." >&2
-mvn "${mvn_opts[@]}" -pl efficientnet-core test-compile dependency:build-classpath \
-  -Dmdep.includeScope=test -Dmdep.outputFile="$PWD/$cp_file" >&2
-
-export OMP_NUM_THREADS="${OMP_NUM_THREADS:-2}"
+bench_name=jmh
+# shellcheck source=bench/core-test-classpath
+source bench/core-test-classpath
 echo "jmh: OMP_NUM_THREADS=$OMP_NUM_THREADS" >&2
-exec java -Xmx1g -cp "efficientnet-core/target/test-classes:efficientnet-core/target/classes:$(cat "$cp_file")" \
-  org.openjdk.jmh.Main "${args[@]}"
+# shellcheck disable=SC2154,SC2086
+exec java -Xmx1g $vector_module -cp "$core_test_cp" org.openjdk.jmh.Main "${args[@]}"
