@@ -9,9 +9,6 @@ import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.WorkspaceMode;
 import org.deeplearning4j.nn.conf.inputs.InputType;
 import org.deeplearning4j.nn.conf.layers.BatchNormalization;
-import org.deeplearning4j.nn.conf.layers.GlobalPoolingLayer;
-import org.deeplearning4j.nn.conf.layers.OutputLayer;
-import org.deeplearning4j.nn.conf.layers.PoolingType;
 import org.deeplearning4j.nn.gradient.Gradient;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
@@ -22,16 +19,15 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 import org.nd4j.common.primitives.Pair;
-import org.nd4j.linalg.activations.Activation;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.learning.config.Sgd;
-import org.nd4j.linalg.lossfunctions.LossFunctions;
 
 import java.io.File;
 import java.util.stream.Stream;
 
+import static io.efficientnet.core.inference.BatchNormTestSupport.batchNormClassifier;
 import static io.efficientnet.core.inference.BatchNormTestSupport.relativeError;
 import static org.junit.jupiter.api.Assertions.*;
 
@@ -189,17 +185,7 @@ class FastBatchNormalizationTest {
     private static ComputationGraph smallGraph(boolean fast, WorkspaceMode ws) {
         BatchNormalization bn = fast ? new FastBatchNormalization(6, 1e-3, 0.9)
                 : new BatchNormalization.Builder().nIn(6).nOut(6).eps(1e-3).decay(0.9).build();
-        ComputationGraphConfiguration conf = new NeuralNetConfiguration.Builder().seed(5).updater(new Sgd(0.1))
-                .dataType(DataType.FLOAT).trainingWorkspaceMode(ws).inferenceWorkspaceMode(ws)
-                .graphBuilder().addInputs("in").setInputTypes(InputType.convolutional(9, 7, 6))
-                .addLayer("bn", bn, "in")
-                .addLayer("pool", new GlobalPoolingLayer.Builder(PoolingType.AVG).build(), "bn")
-                .addLayer("out", new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT).nOut(3)
-                        .activation(Activation.SOFTMAX).build(), "pool")
-                .setOutputs("out").build();
-        ComputationGraph net = new ComputationGraph(conf);
-        net.init();
-        return net;
+        return batchNormClassifier(bn, InputType.convolutional(9, 7, 6), 3, ws, 5, 0.1);
     }
 
     @Test

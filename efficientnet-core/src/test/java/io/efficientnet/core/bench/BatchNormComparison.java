@@ -1,23 +1,17 @@
 package io.efficientnet.core.bench;
 
+import io.efficientnet.core.inference.BatchNormTestSupport;
 import io.efficientnet.core.layers.FastBatchNormalization;
 import org.deeplearning4j.nn.api.Layer;
-import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.WorkspaceMode;
 import org.deeplearning4j.nn.conf.inputs.InputType;
 import org.deeplearning4j.nn.conf.layers.BatchNormalization;
-import org.deeplearning4j.nn.conf.layers.GlobalPoolingLayer;
-import org.deeplearning4j.nn.conf.layers.OutputLayer;
-import org.deeplearning4j.nn.conf.layers.PoolingType;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
-import org.nd4j.linalg.activations.Activation;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
-import org.nd4j.linalg.learning.config.Sgd;
-import org.nd4j.linalg.lossfunctions.LossFunctions;
 
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -128,18 +122,8 @@ public final class BatchNormComparison {
     }
 
     static ComputationGraph graph(boolean fast, long[] s) {
-        ComputationGraphConfiguration c = new NeuralNetConfiguration.Builder().seed(1).updater(new Sgd(1e-3))
-                .dataType(DataType.FLOAT).trainingWorkspaceMode(WorkspaceMode.ENABLED)
-                .inferenceWorkspaceMode(WorkspaceMode.ENABLED).graphBuilder().addInputs("in")
-                .setInputTypes(InputType.convolutional(s[2], s[3], s[1]))
-                .addLayer("bn", conf(fast, (int) s[1]), "in")
-                .addLayer("pool", new GlobalPoolingLayer.Builder(PoolingType.AVG).build(), "bn")
-                .addLayer("out", new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT).nOut(2)
-                        .activation(Activation.SOFTMAX).build(), "pool")
-                .setOutputs("out").build();
-        ComputationGraph g = new ComputationGraph(c);
-        g.init();
-        return g;
+        InputType input = InputType.convolutional(s[2], s[3], s[1]);
+        return BatchNormTestSupport.batchNormClassifier(conf(fast, (int) s[1]), input, 2, WorkspaceMode.ENABLED, 1, 1e-3);
     }
 
     static Layer layer(boolean fast, int channels) {

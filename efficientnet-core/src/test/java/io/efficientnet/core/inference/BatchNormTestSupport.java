@@ -1,16 +1,46 @@
 package io.efficientnet.core.inference;
 
 import org.deeplearning4j.nn.api.Layer;
+import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
+import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
+import org.deeplearning4j.nn.conf.WorkspaceMode;
+import org.deeplearning4j.nn.conf.inputs.InputType;
 import org.deeplearning4j.nn.conf.layers.BatchNormalization;
+import org.deeplearning4j.nn.conf.layers.GlobalPoolingLayer;
+import org.deeplearning4j.nn.conf.layers.OutputLayer;
+import org.deeplearning4j.nn.conf.layers.PoolingType;
 import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.nd4j.linalg.activations.Activation;
+import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.learning.config.Sgd;
+import org.nd4j.linalg.lossfunctions.LossFunctions;
 import org.nd4j.linalg.ops.transforms.Transforms;
 
 /** Helpers for tests of batch-norm folding (also used by efficientnet-train's tests through the test jar). */
 public final class BatchNormTestSupport {
 
     private BatchNormTestSupport() {
+    }
+
+    /**
+     * The smallest trainable float32 graph around one batch norm: {@code in → bn → global average pooling → softmax
+     * classifier}, plain SGD, the given workspace mode for training and inference.
+     */
+    public static ComputationGraph batchNormClassifier(BatchNormalization bn, InputType input, int classes,
+            WorkspaceMode workspaceMode, long seed, double learningRate) {
+        ComputationGraphConfiguration conf = new NeuralNetConfiguration.Builder().seed(seed)
+                .updater(new Sgd(learningRate)).dataType(DataType.FLOAT).trainingWorkspaceMode(workspaceMode)
+                .inferenceWorkspaceMode(workspaceMode).graphBuilder().addInputs("in").setInputTypes(input)
+                .addLayer("bn", bn, "in")
+                .addLayer("pool", new GlobalPoolingLayer.Builder(PoolingType.AVG).build(), "bn")
+                .addLayer("out", new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT).nOut(classes)
+                        .activation(Activation.SOFTMAX).build(), "pool")
+                .setOutputs("out").build();
+        ComputationGraph net = new ComputationGraph(conf);
+        net.init();
+        return net;
     }
 
     /** Gives every batch norm non-trivial statistics: γ∈[0.5,1.5), β, mean ~ N(0, 0.3²), var ∈ [0.2, 2.2). */
