@@ -9,6 +9,7 @@ import io.efficientnet.train.bench.BenchmarkSpec;
 import io.efficientnet.train.bench.ModelBenchmark;
 import io.efficientnet.train.export.InferenceExport;
 import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.shade.jackson.databind.ObjectMapper;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -74,6 +75,11 @@ public final class BenchmarkCommand implements Callable<Integer> {
                     + "--batch-size one-image requests at once (server-style throughput)")
     Integer parallelInference;
 
+    @Option(names = "--data-type", defaultValue = "float32", paramLabel = "TYPE",
+            description = "network and input data type: float32, float16 or float64 (default: ${DEFAULT-VALUE}; "
+                    + "on CPU float16 runs ~36x slower than float32 in DL4J 1.0.0-M2.1, see BENCHMARKS.md)")
+    String dataType;
+
     @Option(names = "--profile", description = "also print time per layer type (extra iterations after the timed ones)")
     boolean profile;
 
@@ -124,6 +130,7 @@ public final class BenchmarkCommand implements Callable<Integer> {
                     : io.efficientnet.train.bench.DataPipelineBenchmark.toText(r));
             return 0;
         }
+        DataType type = parseDataType(dataType);
         BenchmarkSpec spec = new BenchmarkSpec(m, batchSize, warmup, iterations, seed, learningRate, profile);
 
         ComputationGraph net;
@@ -137,6 +144,9 @@ public final class BenchmarkCommand implements Callable<Integer> {
                 }
             }
             net = InferenceExport.restore(modelZip);
+            if (net.getConfiguration().getDataType() != type) {
+                net = net.convertDataType(type);
+            }
             chw = ModelZip.readInputShape(modelZip);
             if (model.resolution != null) {
                 chw = new int[] {chw == null ? 3 : chw[0], model.resolution, model.resolution};
@@ -147,12 +157,13 @@ public final class BenchmarkCommand implements Callable<Integer> {
             }
             name = modelZip.toString();
         } else {
-            EfficientNet e = model.builder().fastBatchNorm(!dl4jBatchNorm).build();
+            EfficientNet e = model.builder().fastBatchNorm(!dl4jBatchNorm).dataType(type).build();
             net = e.init();
             chw = e.inputShape();
             name = e.modelName();
         }
         Map<String, Object> notes = new LinkedHashMap<>();
+        notes.put("dataType", dataType);
         if (modelZip == null) {
             notes.put("batchNorm", dl4jBatchNorm ? "DL4J BatchNormalization" : "FastBatchNormalization");
         }
@@ -175,5 +186,17 @@ public final class BenchmarkCommand implements Callable<Integer> {
             System.out.print(result.toText());
         }
         return 0;
+    }
+
+    /** The DL4J type for a {@code --data-type} name (bfloat16 is not offered: M2.1's layers reject it). */
+    static DataType parseDataType(String name) {
+        return switch (name) {
+            case "float32" -> DataType.FLOAT;
+            case "float16" -> DataType.HALF;
+            case "float64" -> DataType.DOUBLE;
+            default -> throw new IllegalArgumentException("--data-type must be float32, float16 or float64, got '"
+                    + name + "'" + (name.equalsIgnoreCase("bfloat16") ? " (DL4J 1.0.0-M2.1's layers accept only "
+                    + "DOUBLE, FLOAT and HALF)" : ""));
+        };
     }
 }

@@ -33,6 +33,19 @@ class BenchmarkCommandTest {
     }
 
     @Test
+    void dataTypeIsSelectableAndReported() throws Exception {
+        assertEquals("float32", json("--mode", "inference").get("dataType").asText());
+        JsonNode half = json("--mode", "train", "--data-type", "float16");
+        assertEquals("float16", half.get("dataType").asText());
+        assertTrue(half.get("imagesPerSecondMedian").asDouble() > 0);
+        Object[] bad = SummaryCommandTest.run("benchmark", "--phi", "-3", "--resolution", "32", "--data-type",
+                "bfloat16");
+        assertEquals(2, bad[0]);
+        assertTrue(((String) bad[2]).contains("--data-type must be float32, float16 or float64, got 'bfloat16'"),
+                (String) bad[2]);
+    }
+
+    @Test
     void parallelInferenceServesConcurrentSingleImageRequests() throws Exception {
         // the benchmark itself checks the first request's output against net.output and fails otherwise
         JsonNode j = json("--mode", "inference", "--parallel-inference", "2");
