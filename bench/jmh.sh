@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# JMH micro-benchmarks of EfficientNet's custom graph pieces (ChannelScaleVertex forward/backward, DropPath).
+# JMH micro-benchmarks: EfficientNet's custom graph pieces (ChannelScaleVertex forward/backward, DropPath) and DL4J's
+# layers in NCHW vs NHWC (DataFormat).
 # The benchmarks live in efficientnet-core's test sources (io.efficientnet.core.bench); this compiles them and runs
 # JMH with any JMH options you pass, e.g.
 #   bench/jmh.sh                                   # everything, the defaults in the annotations (1 fork, 3x2 s + 5x2 s)

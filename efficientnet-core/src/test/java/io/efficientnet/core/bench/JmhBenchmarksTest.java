@@ -15,12 +15,13 @@ import static org.junit.jupiter.api.Assertions.*;
 class JmhBenchmarksTest {
 
     @Test
-    void harnessIsGeneratedForBothBenchmarks() throws Exception {
+    void harnessIsGeneratedForEveryBenchmark() throws Exception {
         try (InputStream in = getClass().getResourceAsStream("/META-INF/BenchmarkList")) {
             assertNotNull(in, "JMH annotation processor ran during test-compile");
             String list = new String(in.readAllBytes(), StandardCharsets.UTF_8);
             assertTrue(list.contains(ChannelScaleVertexBenchmark.class.getName()), list);
             assertTrue(list.contains(DropPathBenchmark.class.getName()), list);
+            assertTrue(list.contains(DataFormatBenchmark.class.getName()), list);
         }
     }
 
@@ -53,5 +54,36 @@ class JmhBenchmarksTest {
         }
         INDArray back = b.forwardBackward();
         assertEquals(b.output.div(b.input), back.div(b.gradient), "same mask forward and backward");
+    }
+
+    /** Both layouts of each layer compute the same function, so the format comparison compares equal work. */
+    @Test
+    void dataFormatBenchmarkComputesTheSameInBothLayouts() {
+        for (String layer : new String[] {"conv1x1", "depthwise3x3", "batchnorm"}) {
+            DataFormatBenchmark nchw = new DataFormatBenchmark();
+            DataFormatBenchmark nhwc = new DataFormatBenchmark();
+            nchw.layer = layer;
+            nhwc.layer = layer;
+            nchw.format = "NCHW";
+            nhwc.format = "NHWC";
+            nchw.shape = "2x8x5x6";
+            nhwc.shape = "2x8x5x6";
+            nchw.setUp();
+            nhwc.setUp();
+            assertEquals(nchw.net.numParams(), nhwc.net.numParams(), layer);
+            nhwc.net.setParams(nchw.net.params().dup());
+            assertEquals(nchw.input, nhwc.input.permute(0, 3, 1, 2), layer + ": same values, other layout");
+            INDArray a = nchw.inference();
+            INDArray b = nhwc.inference();
+            assertTrue(a.equalsWithEps(b, 1e-5), layer + ": " + a + " vs " + b);
+            assertTrue(Math.abs(a.getDouble(0, 0) - 0.5) > 1e-4, layer + ": not a trivially uniform output");
+            double before = nchw.net.score(new org.nd4j.linalg.dataset.MultiDataSet(
+                    new INDArray[] {nchw.input}, nchw.labels));
+            nchw.fit();
+            nhwc.fit();
+            assertTrue(nchw.net.params().equalsWithEps(nhwc.net.params(), 1e-5), layer + ": same SGD step");
+            assertNotEquals(before, nchw.net.score(new org.nd4j.linalg.dataset.MultiDataSet(
+                    new INDArray[] {nchw.input}, nchw.labels)), 1e-9, layer + ": the step changed the loss");
+        }
     }
 }
