@@ -77,7 +77,7 @@ public final class BenchmarkCommand implements Callable<Integer> {
 
     @Option(names = "--data-type", defaultValue = "float32", paramLabel = "TYPE",
             description = "network and input data type: float32, float16 or float64 (default: ${DEFAULT-VALUE}; "
-                    + "on CPU float16 runs ~36x slower than float32 in DL4J 1.0.0-M2.1, see BENCHMARKS.md)")
+                    + "on CPU float16 runs 26-36x slower than float32 in DL4J 1.0.0-M2.1, see BENCHMARKS.md)")
     String dataType;
 
     @Option(names = "--profile", description = "also print time per layer type (extra iterations after the timed ones)")
