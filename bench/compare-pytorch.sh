@@ -72,6 +72,11 @@ else
 fi
 
 export OMP_NUM_THREADS="$threads" MKL_NUM_THREADS="$threads"
+# The same native allocator on both sides: bin/efficientnet preloads jemalloc when it is installed; exporting the
+# choice here gives PyTorch the same one (EFFICIENTNET_MALLOC=system compares both with glibc's malloc).
+# shellcheck source=bin/jvm-options
+source "$root/bin/jvm-options"
+use_jemalloc_if_installed
 "$root/bin/efficientnet" --version >/dev/null   # builds the CLI now, not inside the first timed run
 
 results="$(mktemp)"
@@ -111,6 +116,7 @@ header = [
         ours0["backend"]["nativeBuild"], ours0["backend"]["blasVendor"], ours0["backend"]["java"],
         torch0["backend"]["torch"], torch0["backend"]["torchvision"], torch0["backend"]["threads"],
         torch0["backend"]["python"]),
+    "Native allocator (both sides): %s." % ours0["backend"].get("allocator", "unknown"),
 ]
 rows = [("shape", "ours img/s", "PyTorch img/s", "ours / PyTorch")]
 for label in labels:

@@ -29,6 +29,9 @@ done
 mkdir -p "$out"
 out="$(cd "$out" && pwd)"
 export OMP_NUM_THREADS="$threads" MKL_NUM_THREADS="$threads"
+# shellcheck source=bin/jvm-options
+source "$root/bin/jvm-options"
+use_jemalloc_if_installed   # what bin/efficientnet does, exported so that the PyTorch runs share the allocator
 cli="$root/bin/efficientnet"
 log() { echo "measure-all: $*" >&2; }
 
@@ -43,6 +46,7 @@ fi
   echo "load before start: $(cut -d' ' -f1-3 /proc/loadavg)"
   echo "git: $(git -C "$root" rev-parse --short HEAD)$(git -C "$root" diff --quiet || echo ' (modified)')"
   echo "OMP_NUM_THREADS=$OMP_NUM_THREADS"
+  echo "LD_PRELOAD=${LD_PRELOAD:-} MALLOC_CONF=${MALLOC_CONF:-}"
   java -version 2>&1 | head -n 1
 } >"$out/environment.txt"
 

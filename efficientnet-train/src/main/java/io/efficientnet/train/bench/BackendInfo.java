@@ -4,10 +4,14 @@ import org.bytedeco.javacpp.Loader;
 import org.nd4j.linalg.api.environment.Nd4jEnvironment;
 import org.nd4j.linalg.factory.Nd4j;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Properties;
+import java.util.stream.Stream;
 
 /**
  * The ND4J backend a benchmark ran on: backend name, which libnd4j build JavaCPP loaded (the folder of the loaded
@@ -28,10 +32,12 @@ import java.util.Properties;
  * @param ompNumThreadsEnv     the OMP_NUM_THREADS environment variable, or null when unset
  * @param availableProcessors  CPUs the JVM sees
  * @param java                 Java runtime version
+ * @param allocator            native memory allocator of this process: {@code jemalloc (MALLOC_CONF=…)} when
+ *                             libjemalloc is mapped (the launcher preloads it when installed), else {@code system}
  */
 public record BackendInfo(String backend, String nativeBuild, String nativeLibrary, String blasVendor, int ompThreads,
                           int nd4jMaxThreads, int nd4jMaxMasterThreads, String ompNumThreadsEnv,
-                          int availableProcessors, String java) {
+                          int availableProcessors, String java, String allocator) {
 
     /** Describes the backend of this JVM (initialises ND4J if needed). */
     public static BackendInfo current() {
@@ -54,7 +60,21 @@ public record BackendInfo(String backend, String nativeBuild, String nativeLibra
                 Integer.parseInt(String.valueOf(env.getOrDefault(Nd4jEnvironment.OMP_THREADS_KEY, "-1"))),
                 Nd4j.getEnvironment().maxThreads(), Nd4j.getEnvironment().maxMasterThreads(),
                 System.getenv("OMP_NUM_THREADS"), Runtime.getRuntime().availableProcessors(),
-                System.getProperty("java.runtime.version"));
+                System.getProperty("java.runtime.version"), allocator(Path.of("/proc/self/maps"),
+                        System.getenv("MALLOC_CONF")));
+    }
+
+    /**
+     * {@code jemalloc (MALLOC_CONF=conf)} when a libjemalloc is among the process's mapped files in {@code maps}
+     * (Linux {@code /proc/self/maps}), {@code system} when not, {@code unknown} when {@code maps} cannot be read.
+     */
+    static String allocator(Path maps, String mallocConf) {
+        try (Stream<String> lines = Files.lines(maps)) {
+            boolean jemalloc = lines.anyMatch(l -> l.contains("/libjemalloc"));
+            return jemalloc ? "jemalloc (MALLOC_CONF=" + (mallocConf == null ? "" : mallocConf) + ")" : "system";
+        } catch (IOException | UncheckedIOException e) {
+            return "unknown";
+        }
     }
 
     /** Field map for JSON. */
@@ -70,6 +90,7 @@ public record BackendInfo(String backend, String nativeBuild, String nativeLibra
         m.put("OMP_NUM_THREADS", ompNumThreadsEnv);
         m.put("availableProcessors", availableProcessors);
         m.put("java", java);
+        m.put("allocator", allocator);
         return m;
     }
 }

@@ -98,10 +98,10 @@ public record BenchmarkResult(String model, BenchmarkSpec spec, int[] inputShape
                         + "JavaCPP-tracked %s, ND4J workspaces %s%n", mib(memory.heapBytes()), mib(memory.rssBytes()),
                 mib(memory.javacppBytes()), mib(memory.workspaceBytes())));
         sb.append(String.format(Locale.ROOT, "  backend: %s, native build %s, BLAS %s, OpenMP threads %d, "
-                        + "nd4j max threads %d, OMP_NUM_THREADS=%s, %d CPUs, Java %s%n", backend.backend(),
+                        + "nd4j max threads %d, OMP_NUM_THREADS=%s, %d CPUs, Java %s, allocator %s%n", backend.backend(),
                 backend.nativeBuild(), backend.blasVendor(), backend.ompThreads(), backend.nd4jMaxThreads(),
                 backend.ompNumThreadsEnv() == null ? "(unset)" : backend.ompNumThreadsEnv(),
-                backend.availableProcessors(), backend.java()));
+                backend.availableProcessors(), backend.java(), backend.allocator()));
         if (profile != null) {
             sb.append(profile.toText());
         }
