@@ -115,6 +115,11 @@ public final class BenchmarkCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--optimize-for-inference folds batch norms, which changes training; "
                     + "use it with --mode inference");
         }
+        DataType type = parseDataType(dataType);
+        if (data != null && commandSpec.commandLine().getParseResult().hasMatchedOption("--data-type")) {
+            throw new IllegalArgumentException("--data-type sets the network's type; --data times the image "
+                    + "pipeline, which always produces float32");
+        }
         if (data != null) {
             if (workers < 1 || batches < 1) {
                 throw new IllegalArgumentException("--workers and --batches must be >= 1, got " + workers + " and "
@@ -130,7 +135,6 @@ public final class BenchmarkCommand implements Callable<Integer> {
                     : io.efficientnet.train.bench.DataPipelineBenchmark.toText(r));
             return 0;
         }
-        DataType type = parseDataType(dataType);
         BenchmarkSpec spec = new BenchmarkSpec(m, batchSize, warmup, iterations, seed, learningRate, profile);
 
         ComputationGraph net;

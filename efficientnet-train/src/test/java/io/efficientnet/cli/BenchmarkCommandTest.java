@@ -33,6 +33,24 @@ class BenchmarkCommandTest {
     }
 
     @Test
+    void aRestoredModelIsConvertedToTheRequestedDataType(@org.junit.jupiter.api.io.TempDir java.nio.file.Path tmp)
+            throws Exception {
+        java.nio.file.Path zip = tmp.resolve("tiny.zip");
+        io.efficientnet.core.weights.ModelZip.write(io.efficientnet.core.EfficientNet.builder().phi(-3).resolution(32)
+                .numClasses(3).build().init(), zip, false, null);
+        Object[] r = SummaryCommandTest.run("benchmark", "--model", zip.toString(), "--resolution", "32",
+                "--batch-size", "2", "--warmup", "0", "--iterations", "1", "--data-type", "float64", "--json");
+        assertEquals(0, r[0], (String) r[2]);
+        JsonNode j = new ObjectMapper().readTree((String) r[1]);
+        assertEquals("float64", j.get("dataType").asText());
+        assertTrue(j.get("imagesPerSecondMedian").asDouble() > 0);
+        r = SummaryCommandTest.run("benchmark", "--data", tmp.toString(), "--data-type", "float16");
+        assertEquals(2, r[0]);
+        assertTrue(((String) r[2]).contains("--data times the image pipeline, which always produces float32"),
+                (String) r[2]);
+    }
+
+    @Test
     void dataTypeIsSelectableAndReported() throws Exception {
         assertEquals("float32", json("--mode", "inference").get("dataType").asText());
         JsonNode half = json("--mode", "train", "--data-type", "float16");
