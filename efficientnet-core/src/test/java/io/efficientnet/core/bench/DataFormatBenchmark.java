@@ -1,25 +1,19 @@
 package io.efficientnet.core.bench;
 
 import io.efficientnet.core.OneDnnHelpers;
+import io.efficientnet.core.inference.BatchNormTestSupport;
 import org.deeplearning4j.nn.conf.CNN2DFormat;
 import org.deeplearning4j.nn.conf.ConvolutionMode;
-import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.WorkspaceMode;
 import org.deeplearning4j.nn.conf.inputs.InputType;
 import org.deeplearning4j.nn.conf.layers.BatchNormalization;
 import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
 import org.deeplearning4j.nn.conf.layers.DepthwiseConvolution2D;
-import org.deeplearning4j.nn.conf.layers.GlobalPoolingLayer;
 import org.deeplearning4j.nn.conf.layers.Layer;
-import org.deeplearning4j.nn.conf.layers.OutputLayer;
-import org.deeplearning4j.nn.conf.layers.PoolingType;
 import org.deeplearning4j.nn.graph.ComputationGraph;
-import org.nd4j.linalg.activations.Activation;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
-import org.nd4j.linalg.learning.config.Sgd;
-import org.nd4j.linalg.lossfunctions.LossFunctions;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -84,26 +78,15 @@ public class DataFormatBenchmark {
         OneDnnHelpers.enableUnlessConfigured();
         Layer l = switch (layer) {
             case "conv1x1" -> new ConvolutionLayer.Builder(1, 1).nIn(c).nOut(c / 4).hasBias(false)
-                    .dataFormat(format).build();
+                    .convolutionMode(ConvolutionMode.Same).dataFormat(format).build();
             case "depthwise3x3" -> new DepthwiseConvolution2D.Builder(3, 3).nIn(c).nOut(c).depthMultiplier(1)
-                    .hasBias(false).dataFormat(format).build();
+                    .hasBias(false).convolutionMode(ConvolutionMode.Same).dataFormat(format).build();
             case "batchnorm" -> new BatchNormalization.Builder().nIn(c).nOut(c).dataFormat(format).build();
             default -> throw new IllegalArgumentException("layer must be conv1x1, depthwise3x3 or batchnorm, got "
                     + layer);
         };
-        int out = layer.equals("conv1x1") ? c / 4 : c;
-        ComputationGraph g = new ComputationGraph(new NeuralNetConfiguration.Builder()
-                .seed(12).updater(new Sgd(0.01)).convolutionMode(ConvolutionMode.Same)
-                .trainingWorkspaceMode(WorkspaceMode.ENABLED).inferenceWorkspaceMode(WorkspaceMode.ENABLED)
-                .graphBuilder().addInputs("in")
-                .setInputTypes(InputType.convolutional(h, w, c, format))
-                .addLayer("layer", l, "in")
-                .addLayer("pool", new GlobalPoolingLayer.Builder(PoolingType.AVG).build(), "layer")
-                .addLayer("out", new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT).nIn(out).nOut(2)
-                        .activation(Activation.SOFTMAX).build(), "pool")
-                .setOutputs("out").build());
-        g.init();
-        return g;
+        return BatchNormTestSupport.layerClassifier("layer", l, InputType.convolutional(h, w, c, format), 2,
+                WorkspaceMode.ENABLED, 12, 0.01);
     }
 
     @Benchmark

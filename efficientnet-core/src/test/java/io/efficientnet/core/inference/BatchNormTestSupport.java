@@ -30,11 +30,20 @@ public final class BatchNormTestSupport {
      */
     public static ComputationGraph batchNormClassifier(BatchNormalization bn, InputType input, int classes,
             WorkspaceMode workspaceMode, long seed, double learningRate) {
+        return layerClassifier("bn", bn, input, classes, workspaceMode, seed, learningRate);
+    }
+
+    /**
+     * The smallest trainable float32 graph around one layer: {@code in → name → global average pooling → softmax
+     * classifier}, plain SGD, the given workspace mode for training and inference.
+     */
+    public static ComputationGraph layerClassifier(String name, org.deeplearning4j.nn.conf.layers.Layer layer,
+            InputType input, int classes, WorkspaceMode workspaceMode, long seed, double learningRate) {
         ComputationGraphConfiguration conf = new NeuralNetConfiguration.Builder().seed(seed)
                 .updater(new Sgd(learningRate)).dataType(DataType.FLOAT).trainingWorkspaceMode(workspaceMode)
                 .inferenceWorkspaceMode(workspaceMode).graphBuilder().addInputs("in").setInputTypes(input)
-                .addLayer("bn", bn, "in")
-                .addLayer("pool", new GlobalPoolingLayer.Builder(PoolingType.AVG).build(), "bn")
+                .addLayer(name, layer, "in")
+                .addLayer("pool", new GlobalPoolingLayer.Builder(PoolingType.AVG).build(), name)
                 .addLayer("out", new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT).nOut(classes)
                         .activation(Activation.SOFTMAX).build(), "pool")
                 .setOutputs("out").build();
