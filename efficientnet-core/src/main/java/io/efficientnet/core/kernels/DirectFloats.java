@@ -1,13 +1,14 @@
 package io.efficientnet.core.kernels;
 
 import org.bytedeco.javacpp.FloatPointer;
+import org.nd4j.common.util.ArrayUtil;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.api.shape.Shape;
 import org.nd4j.linalg.factory.Nd4j;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.util.Arrays;
 
 /**
  * Direct {@link ByteBuffer} views of the memory behind dense float32 ND4J arrays on the CPU backend, for the Java
@@ -27,7 +28,7 @@ public final class DirectFloats {
      */
     public static ByteBuffer of(INDArray a) {
         if (!CPU || a == null || a.dataType() != DataType.FLOAT || a.isEmpty() || a.length() > Integer.MAX_VALUE / 4
-                || !Shape.hasDefaultStridesForShape(a) || a.data().pointer() == null) {
+                || !denseStrides(a) || a.data().pointer() == null) {
             return null;
         }
         FloatPointer p = new FloatPointer(a.data().pointer());
@@ -44,6 +45,16 @@ public final class DirectFloats {
     /** Whether two arrays are laid out alike (same shape and order), so that element {@code i} of both match. */
     public static boolean sameLayout(INDArray a, INDArray b) {
         return a.ordering() == b.ordering() && a.equalShapes(b);
+    }
+
+    /**
+     * Whether the strides are the canonical ones of the array's order. ND4J's {@code Shape.hasDefaultStridesForShape}
+     * also demands strictly descending strides, which rejects dense arrays with a dimension of size 1 (e.g.
+     * {@code [2, 3, 1, 2]} with strides {@code [6, 2, 2, 1]}).
+     */
+    private static boolean denseStrides(INDArray a) {
+        long[] canonical = a.ordering() == 'f' ? ArrayUtil.calcStridesFortran(a.shape()) : ArrayUtil.calcStrides(a.shape());
+        return Arrays.equals(a.stride(), canonical);
     }
 
     private static boolean detectCpu() {

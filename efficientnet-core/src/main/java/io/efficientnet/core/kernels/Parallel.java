@@ -44,6 +44,29 @@ final class Parallel {
         }
     }
 
+    /**
+     * Runs {@code body} over rows {@code [0, rows)} of {@code rowLength} elements each, in contiguous row ranges, split
+     * when there are enough elements in all.
+     */
+    static void forRows(int rows, int rowLength, RangeBody body) {
+        long elements = (long) rows * rowLength;
+        int parts = (int) Math.min(Math.min(THREADS, rows), Math.max(1, elements / MIN_PER_THREAD));
+        if (parts <= 1) {
+            body.run(0, rows);
+            return;
+        }
+        ForkJoinTask<?>[] others = new ForkJoinTask<?>[parts - 1];
+        for (int p = 1; p < parts; p++) {
+            int from = (int) ((long) rows * p / parts);
+            int to = (int) ((long) rows * (p + 1) / parts);
+            others[p - 1] = ForkJoinPool.commonPool().submit(() -> body.run(from, to));
+        }
+        body.run(0, rows / parts);
+        for (ForkJoinTask<?> t : others) {
+            t.join();
+        }
+    }
+
     private static int threads() {
         int cpus = Runtime.getRuntime().availableProcessors();
         try {

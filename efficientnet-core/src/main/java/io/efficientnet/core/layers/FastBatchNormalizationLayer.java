@@ -1,5 +1,6 @@
 package io.efficientnet.core.layers;
 
+import io.efficientnet.core.kernels.BatchNormKernels;
 import org.deeplearning4j.nn.conf.CNN2DFormat;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.gradient.DefaultGradient;
@@ -50,6 +51,9 @@ public class FastBatchNormalizationLayer extends BatchNormalization {
         long c = in.size(1);
         long hw = in.size(2) * in.size(3);
         INDArray out = workspaceMgr.createUninitialized(ArrayType.ACTIVATIONS, dataType, in.shape(), 'c');
+        if (BatchNormKernels.accepts(in, out)) {
+            return kernelForward(x, in, out, training);
+        }
         INDArray out2 = out.reshape('c', n * c, hw);
         INDArray x2 = in.reshape('c', n * c, hw);
         double[] mean;
@@ -92,9 +96,12 @@ public class FastBatchNormalizationLayer extends BatchNormalization {
         int c = (int) in.size(1);
         long hw = in.size(2) * in.size(3);
         double m = (double) n * hw;
+        INDArray dx = workspaceMgr.createUninitialized(ArrayType.ACTIVATION_GRAD, dataType, in.shape(), 'c');
+        if (BatchNormKernels.accepts(in, dy, dx)) {
+            return kernelBackward(in, dy, dx);
+        }
         INDArray x2 = in.reshape('c', n * c, hw);
         INDArray dy2 = dy.reshape('c', n * c, hw);
-        INDArray dx = workspaceMgr.createUninitialized(ArrayType.ACTIVATION_GRAD, dataType, in.shape(), 'c');
         INDArray dx2 = dx.reshape('c', n * c, hw);
         if (statsInput != input) {
             moments(x2, dx2, n, c, workspaceMgr, ArrayType.BP_WORKING_MEM);
@@ -137,6 +144,107 @@ public class FastBatchNormalizationLayer extends BatchNormalization {
                 write(gradientViews.get(BatchNormalizationParamInitializer.BETA), sumDy));
         runningStatisticUpdates(g);
         return new Pair<>(g, dx);
+    }
+
+    /** {@link #preOutput} with the vectorised passes: statistics (training) in two reads, output in one pass. */
+    private INDArray kernelForward(INDArray x, INDArray in, INDArray out, TrainingMode training) {
+        double[] mean;
+        double[] var;
+        if (training == TrainingMode.TRAIN) {
+            kernelMoments(in);
+            statsInput = x;
+            mean = batchMean;
+            var = batchVar;
+        } else {
+            mean = vector(BatchNormalizationParamInitializer.GLOBAL_MEAN);
+            var = runningVariance();
+        }
+        double[] gamma = vector(BatchNormalizationParamInitializer.GAMMA);
+        double[] scale = new double[gamma.length];
+        for (int j = 0; j < scale.length; j++) {
+            scale[j] = gamma[j] / Math.sqrt(var[j] + layerConf().getEps());
+        }
+        BatchNormKernels.normalize(in, out, floats(mean), floats(scale),
+                floats(vector(BatchNormalizationParamInitializer.BETA)), false);
+        return out;
+    }
+
+    /** {@link #backpropGradient} with the vectorised passes: per-channel sums in one read, dx in a second pass. */
+    private Pair<Gradient, INDArray> kernelBackward(INDArray in, INDArray dy, INDArray dx) {
+        if (statsInput != input) {
+            kernelMoments(in);
+        }
+        statsInput = null;
+        long n = in.size(0);
+        int c = (int) in.size(1);
+        double m = (double) n * in.size(2) * in.size(3);
+        double[] gamma = vector(BatchNormalizationParamInitializer.GAMMA);
+        double[] beta = vector(BatchNormalizationParamInitializer.BETA);
+        double[] invStd = new double[c];
+        double[] scale = new double[c];
+        for (int j = 0; j < c; j++) {
+            invStd[j] = 1.0 / Math.sqrt(batchVar[j] + layerConf().getEps());
+            scale[j] = gamma[j] * invStd[j];
+        }
+        float[] meanF = floats(batchMean);
+        float[] scaleF = floats(scale);
+        float[] betaF = floats(beta);
+        double[] rowG = new double[(int) n * c];
+        double[] rowGx = new double[(int) n * c];
+        BatchNormKernels.backwardSums(in, dy, null, meanF, scaleF, betaF, false, rowG, rowGx);
+        double[] sumDy = foldChannels(rowG, n, c);
+        double[] sumDyXm = foldChannels(rowGx, n, c);
+        // dx = γ·invstd·(dy − mean(dy) − x̂·mean(dy·x̂)) with x̂ = (x − mean)·invstd, as a·dy + b·(x − mean) + k
+        double[] dGamma = new double[c];
+        float[] a = new float[c];
+        float[] b = new float[c];
+        float[] k = new float[c];
+        for (int j = 0; j < c; j++) {
+            dGamma[j] = sumDyXm[j] * invStd[j];
+            a[j] = (float) scale[j];
+            b[j] = (float) (-scale[j] * invStd[j] * dGamma[j] / m);
+            k[j] = (float) (-scale[j] * sumDy[j] / m);
+        }
+        BatchNormKernels.backwardInput(in, dy, dx, meanF, a, b, k);
+        Gradient g = new DefaultGradient();
+        g.setGradientFor(BatchNormalizationParamInitializer.GAMMA,
+                write(gradientViews.get(BatchNormalizationParamInitializer.GAMMA), dGamma));
+        g.setGradientFor(BatchNormalizationParamInitializer.BETA,
+                write(gradientViews.get(BatchNormalizationParamInitializer.BETA), sumDy));
+        runningStatisticUpdates(g);
+        return new Pair<>(g, dx);
+    }
+
+    /** Batch mean and biased variance into {@link #batchMean} / {@link #batchVar}, shifted two-pass as in {@link #moments}. */
+    private void kernelMoments(INDArray in) {
+        long n = in.size(0);
+        int c = (int) in.size(1);
+        double m = (double) n * in.size(2) * in.size(3);
+        double[] mean0 = foldChannels(BatchNormKernels.rowSums(in), n, c);
+        float[] centre = new float[c];
+        for (int j = 0; j < c; j++) {
+            centre[j] = (float) (mean0[j] / m);
+        }
+        double[] rowSums = new double[(int) n * c];
+        double[] rowSquares = new double[(int) n * c];
+        BatchNormKernels.centredRowMoments(in, centre, rowSums, rowSquares);
+        double[] delta = foldChannels(rowSums, n, c);
+        double[] sumSq = foldChannels(rowSquares, n, c);
+        batchMean = new double[c];
+        batchVar = new double[c];
+        for (int j = 0; j < c; j++) {
+            delta[j] /= m;
+            batchMean[j] = centre[j] + delta[j];
+            batchVar[j] = Math.max(sumSq[j] / m - delta[j] * delta[j], 0.0);
+        }
+    }
+
+    private static float[] floats(double[] values) {
+        float[] f = new float[values.length];
+        for (int i = 0; i < f.length; i++) {
+            f[i] = (float) values[i];
+        }
+        return f;
     }
 
     /** Whether this implementation takes the input (else DL4J's does). */
