@@ -79,7 +79,7 @@ public class EfficientNet extends ZooModel<ComputationGraph> {
         this.options = new NetworkOptions(b.numClasses, b.includeTop, b.pooling, b.multiScaleFeatures,
                 b.dropoutRate != null ? b.dropoutRate : s.dropout(), b.dropPathRate, b.padding, b.batchNormEpsilon,
                 b.batchNormMomentum, b.seed, b.updater, b.weightDecay, b.workspaceMode, b.cacheMode, b.dataType,
-                b.fastBatchNorm);
+                b.fastBatchNorm, b.fusedSwish);
         architecture(); // validate the input shape now, not at init()
     }
 
@@ -262,6 +262,7 @@ public class EfficientNet extends ZooModel<ComputationGraph> {
         private CacheMode cacheMode = CacheMode.NONE;
         private DataType dataType = DataType.FLOAT;
         private boolean fastBatchNorm = true;
+        private boolean fusedSwish = true;
         private WeightSource pretrainedSource;
 
         private Builder() {
@@ -407,6 +408,20 @@ public class EfficientNet extends ZooModel<ComputationGraph> {
          */
         public Builder fastBatchNorm(boolean fast) {
             this.fastBatchNorm = fast;
+            return this;
+        }
+
+        /**
+         * Whether each batch norm followed by swish is one fused layer (default true; needs {@link #fastBatchNorm}):
+         * a {@link io.efficientnet.core.layers.FastBatchNormalization} computing {@code swish(BN(x))}, named like the
+         * Keras activation it replaces ({@code stem_activation}, {@code block2a_expand_activation},
+         * {@code top_activation}, …) and holding the weights of the Keras batch norm ({@code stem_bn}, …). It saves
+         * the activation layer's copies and memory passes (training ~10% faster, BENCHMARKS.md). false builds the
+         * Keras layout: {@code …_bn} then {@code …_activation}. Both load the same Keras weight files and compute
+         * the same function.
+         */
+        public Builder fusedSwish(boolean fused) {
+            this.fusedSwish = fused;
             return this;
         }
 

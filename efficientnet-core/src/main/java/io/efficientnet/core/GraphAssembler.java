@@ -34,6 +34,7 @@ public final class GraphAssembler {
 
     /** Name of the graph's input. */
     public static final String INPUT = "input";
+    private static final String ACTIVATION_SUFFIX = "_activation";
     /** Feature strides exposed by the multi-scale option. */
     public static final int[] FEATURE_STRIDES = {2, 4, 8, 16, 32};
 
@@ -92,6 +93,18 @@ public final class GraphAssembler {
         return b.hasSkip() ? b.name() + "_add" : b.name() + "_project_bn";
     }
 
+    /**
+     * The Keras layer whose weights a layer of this graph holds: its own name, except for a fused batch norm + swish
+     * ({@code block1a_activation} holds {@code block1a_bn}'s weights).
+     */
+    public static String kerasWeightName(org.deeplearning4j.nn.conf.layers.Layer layer) {
+        String name = layer.getLayerName();
+        if (layer instanceof FastBatchNormalization f && f.isSwish() && name.endsWith(ACTIVATION_SUFFIX)) {
+            return name.substring(0, name.length() - ACTIVATION_SUFFIX.length()) + "_bn";
+        }
+        return name;
+    }
+
     /** Name of the graph's (single) output when not in multi-scale mode. */
     public static String outputName(NetworkOptions options) {
         if (options.includeTop()) {
@@ -115,8 +128,7 @@ public final class GraphAssembler {
 
     private ComputationGraphConfiguration build() {
         String x = conv("stem_conv", INPUT, arch.channels(), arch.stemFilters(), 3, 2);
-        x = batchNorm("stem_bn", x, arch.stemFilters());
-        x = swish("stem_activation", x);
+        x = batchNormSwish("stem", x, arch.stemFilters());
         for (BlockConfig b : arch.blocks()) {
             x = block(b, x);
         }
@@ -125,8 +137,7 @@ public final class GraphAssembler {
             return graph.build();
         }
         x = conv("top_conv", x, arch.blocks().get(arch.blocks().size() - 1).outputFilters(), arch.topFilters(), 1, 1);
-        x = batchNorm("top_bn", x, arch.topFilters());
-        x = swish("top_activation", x);
+        x = batchNormSwish("top", x, arch.topFilters());
         if (options.includeTop()) {
             graph.addLayer("avg_pool", new GlobalPoolingLayer.Builder(PoolingType.AVG).build(), x);
             x = "avg_pool";
@@ -156,14 +167,12 @@ public final class GraphAssembler {
         int expanded = b.expandedFilters();
         if (b.expandRatio() != 1) {
             x = conv(p + "_expand_conv", x, b.inputFilters(), expanded, 1, 1);
-            x = batchNorm(p + "_expand_bn", x, expanded);
-            x = swish(p + "_expand_activation", x);
+            x = batchNormSwish(p + "_expand", x, expanded);
         }
         graph.addLayer(p + "_dwconv", withPadding(new DepthwiseConvolution2D.Builder(b.kernel(), b.kernel()), b.kernel())
                 .stride(b.stride(), b.stride()).depthMultiplier(1).nIn(expanded).nOut(expanded)
                 .hasBias(false).weightInit(DEPTHWISE_INIT).build(), x);
-        x = batchNorm(p + "_bn", p + "_dwconv", expanded);
-        x = swish(p + "_activation", x);
+        x = batchNormSwish(p, p + "_dwconv", expanded);
         if (b.hasSqueezeExcite()) {
             int squeezed = b.squeezeFilters();
             graph.addLayer(p + "_se_squeeze", new GlobalPoolingLayer.Builder(PoolingType.AVG)
@@ -205,6 +214,20 @@ public final class GraphAssembler {
                         .eps(options.batchNormEpsilon()).decay(options.batchNormMomentum()).build();
         graph.addLayer(name, bn, input);
         return name;
+    }
+
+    /**
+     * {@code prefix_bn} then {@code prefix_activation} (Keras' layout), or, with fused swish, one
+     * {@code prefix_activation} layer computing both.
+     */
+    private String batchNormSwish(String prefix, String input, int channels) {
+        if (options.fastBatchNorm() && options.fusedSwish()) {
+            String name = prefix + ACTIVATION_SUFFIX;
+            graph.addLayer(name, new FastBatchNormalization(channels, options.batchNormEpsilon(),
+                    options.batchNormMomentum(), true), input);
+            return name;
+        }
+        return swish(prefix + ACTIVATION_SUFFIX, batchNorm(prefix + "_bn", input, channels));
     }
 
     private String swish(String name, String input) {

@@ -26,12 +26,17 @@ import org.nd4j.linalg.learning.config.IUpdater;
  * @param dataType           network data type
  * @param fastBatchNorm      batch norms use {@link io.efficientnet.core.layers.FastBatchNormalization} (same results
  *                           as DL4J's {@code BatchNormalization}, faster); false = DL4J's own layer
+ * @param fusedSwish         with {@code fastBatchNorm}, each batch norm that is followed by swish computes
+ *                           {@code swish(BN(x))} itself, under the activation's name ({@code block1a_activation}
+ *                           holds the Keras {@code block1a_bn} weights), instead of a batch-norm layer and an
+ *                           activation layer; false = the two layers as in Keras
  */
 public record NetworkOptions(int numClasses, boolean includeTop, Pooling pooling, boolean multiScaleFeatures,
                              double dropoutRate, double dropPathRate, Padding padding, double batchNormEpsilon,
                              double batchNormMomentum, long seed, IUpdater updater, double weightDecay,
                              WorkspaceMode workspaceMode,
-                             CacheMode cacheMode, DataType dataType, boolean fastBatchNorm) {
+                             CacheMode cacheMode, DataType dataType, boolean fastBatchNorm,
+                             boolean fusedSwish) {
 
     public NetworkOptions {
         if (numClasses < 1) {

@@ -87,7 +87,7 @@ class CustomLayersTest {
         INDArray y = Nd4j.eye(3);
         // A full check of every parameter takes far too long; the gradients of these parameters flow back through
         // every later layer (SE gates, drop path, skip adds, head), so checking them checks the whole backward pass.
-        java.util.Set<String> checked = java.util.Set.of("stem_bn_beta", "block1a_se_reduce_b",
+        java.util.Set<String> checked = java.util.Set.of("stem_activation_beta", "block1a_se_reduce_b",
                 "block4b_se_reduce_b", "block4b_project_bn_gamma", "block5a_se_reduce_b", "predictions_b");
         java.util.Set<String> excluded = new java.util.HashSet<>(net.paramTable().keySet());
         assertTrue(excluded.containsAll(checked), "checked parameters exist");

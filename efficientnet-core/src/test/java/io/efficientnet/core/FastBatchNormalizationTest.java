@@ -3,6 +3,7 @@ package io.efficientnet.core;
 import io.efficientnet.core.inference.BatchNormTestSupport;
 import io.efficientnet.core.layers.FastBatchNormalization;
 import io.efficientnet.core.layers.FastBatchNormalizationLayer;
+import io.efficientnet.core.layers.StableSwish;
 import org.deeplearning4j.nn.api.Layer;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
@@ -120,6 +121,56 @@ class FastBatchNormalizationTest {
         return r;
     }
 
+    /**
+     * {@code FastBatchNormalization} with fused swish against DL4J's batch norm followed by {@link StableSwish}:
+     * output, dx, all parameter gradients, inference output; float32 through the vectorised passes, double through
+     * the ND4J ones.
+     */
+    @ParameterizedTest
+    @MethodSource("shapes")
+    void fusedSwishEqualsBatchNormThenSwish(DataType type, long[] shape) {
+        Nd4j.getRandom().setSeed(13);
+        INDArray x = Nd4j.randn(DataType.DOUBLE, shape).muli(2).addi(0.5);
+        INDArray dy = Nd4j.randn(DataType.DOUBLE, shape);
+        int c = (int) shape[1];
+        INDArray[] ref = bnThenSwish(layerPair(DataType.DOUBLE, c, 1e-3, 0.9)[0], x, dy);
+        Layer[] pair = layerPair(type, c, 1e-3, 0.9);
+        Layer fused = instantiate(new FastBatchNormalization(c, 1e-3, 0.9, true), type);
+        fused.setParams(pair[0].params().dup());
+        INDArray[] dl4j = bnThenSwish(pair[0], x.castTo(type), dy.castTo(type));
+        INDArray[] mine = bothModes(fused, x.castTo(type), dy.castTo(type));
+        String[] names = {"training output", "dx", "dgamma", "dbeta", "mean update", "log10stdev update",
+                "inference output"};
+        for (int i = 0; i < names.length; i++) {
+            INDArray got = mine[i].reshape(dl4j[i].shape());
+            double err = relativeError(got, dl4j[i]);
+            if (type == DataType.DOUBLE) {
+                assertTrue(err < 1e-10, names[i] + ": " + err);
+            } else if (err >= 1e-5) {
+                double errFused = relativeError(got.castTo(DataType.DOUBLE), ref[i]);
+                double errDl4j = relativeError(dl4j[i].castTo(DataType.DOUBLE), ref[i]);
+                assertTrue(errFused <= 2 * errDl4j + 1e-6,
+                        names[i] + ": " + err + " from DL4J; against double: fused " + errFused + ", DL4J " + errDl4j);
+            }
+        }
+    }
+
+    /** {@link #bothModes} of a batch norm followed by swish, composed by hand. */
+    private static INDArray[] bnThenSwish(Layer bn, INDArray x, INDArray dy) {
+        StableSwish swish = new StableSwish();
+        bn.setInput(x.dup(), NO_WS);
+        INDArray z = bn.activate(true, NO_WS).dup();
+        INDArray out = swish.getActivation(z.dup(), true);
+        INDArray dz = swish.backprop(z.dup(), dy.dup()).getFirst();
+        Pair<Gradient, INDArray> bp = bn.backpropGradient(dz, NO_WS);
+        Gradient g = bp.getFirst();
+        INDArray[] r = {out, bp.getSecond().dup(), g.getGradientFor("gamma").dup(), g.getGradientFor("beta").dup(),
+                g.getGradientFor("mean").dup(), g.getGradientFor("log10stdev").dup(), null};
+        bn.setInput(x.dup(), NO_WS);
+        r[6] = swish.getActivation(bn.activate(false, NO_WS).dup(), false);
+        return r;
+    }
+
     static Stream<Arguments> delegatedCases() {
         return Stream.of(Arguments.of("NHWC", new long[] {2, 5, 4, 3}),
                 Arguments.of("lockGammaBeta", new long[] {2, 3, 4, 5}),
@@ -152,6 +203,22 @@ class FastBatchNormalizationTest {
         INDArray[] b = run(fast, x.dup(), dy.dup());
         assertEquals(a[0], b[0], name + " output");
         assertEquals(a[1], b[1], name + " dx");
+
+        // the same case with fused swish: DL4J's batch norm, then swish applied (and differentiated) around it
+        FastBatchNormalization fusedConf = (FastBatchNormalization) confs[1].clone();
+        fusedConf.setSwish(true);
+        Layer fused = instantiate(fusedConf, DataType.DOUBLE);
+        fused.setParams(dl4j.params().dup());
+        StableSwish swish = new StableSwish();
+        INDArray z = a[0];
+        INDArray[] f = run(fused, x.dup(), dy.dup());
+        assertTrue(relativeError(swish.getActivation(z.dup(), true), f[0]) < 1e-12, name + " fused output");
+        Layer reference = instantiate(confs[0], DataType.DOUBLE);
+        reference.setParams(dl4j.params().dup());
+        reference.setInput(x.dup(), NO_WS);
+        reference.activate(true, NO_WS);
+        INDArray dx = reference.backpropGradient(swish.backprop(z.dup(), dy.dup()).getFirst(), NO_WS).getSecond();
+        assertTrue(relativeError(dx, f[1]) < 1e-12, name + " fused dx");
     }
 
     @Test
@@ -254,8 +321,9 @@ class FastBatchNormalizationTest {
         File file = new File(dir, "fast-bn.zip");
         ModelSerializer.writeModel(net, file, true);
         ComputationGraph restored = ModelSerializer.restoreComputationGraph(file, true);
-        assertInstanceOf(FastBatchNormalizationLayer.class, restored.getLayer("stem_bn"));
-        assertInstanceOf(FastBatchNormalization.class, restored.getLayer("stem_bn").conf().getLayer());
+        assertInstanceOf(FastBatchNormalizationLayer.class, restored.getLayer("stem_activation"));
+        assertTrue(assertInstanceOf(FastBatchNormalization.class, restored.getLayer("stem_activation").conf()
+                .getLayer()).isSwish(), "fused swish survives JSON");
         assertEquals(net.params(), restored.params());
         assertEquals(net.outputSingle(x.dup()), restored.outputSingle(x.dup()));
     }

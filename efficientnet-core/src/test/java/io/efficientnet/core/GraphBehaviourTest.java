@@ -1,5 +1,6 @@
 package io.efficientnet.core;
 
+import io.efficientnet.core.layers.FastBatchNormalization;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.util.ModelSerializer;
 import org.deeplearning4j.nn.conf.layers.BaseLayer;
@@ -41,7 +42,7 @@ class GraphBehaviourTest {
 
     @Test
     void kerasLayerNamesArePresent() {
-        ComputationGraph net = EfficientNet.builder().resolution(64).build().init();
+        ComputationGraph net = EfficientNet.builder().resolution(64).fusedSwish(false).build().init();
         for (String name : new String[] {"stem_conv", "stem_bn", "stem_activation", "block1a_dwconv", "block1a_bn",
                 "block1a_se_squeeze", "block1a_se_reduce", "block1a_se_expand", "block1a_se_excite",
                 "block1a_project_conv", "block1a_project_bn", "block2a_expand_conv", "block2a_expand_bn",
@@ -54,6 +55,42 @@ class GraphBehaviourTest {
         assertNull(net.getConfiguration().getVertices().get("block1a_add"), "block1a has no skip");
         assertArrayEquals(new long[] {32, 3, 3, 3}, net.getLayer("stem_conv").getParam("W").shape());
         assertArrayEquals(new long[] {3, 3, 32, 1}, net.getLayer("block1a_dwconv").getParam("W").shape());
+    }
+
+    /**
+     * Fused (default): each batch norm followed by swish is one layer under the activation's name; the projection
+     * batch norms (no swish) keep their own; same parameters, in the same order, as the Keras layout.
+     */
+    @Test
+    void fusedSwishReplacesEachBatchNormAndSwishPairByOneLayerNamedLikeTheActivation() {
+        ComputationGraph fused = EfficientNet.builder().resolution(64).build().init();
+        ComputationGraph keras = EfficientNet.builder().resolution(64).fusedSwish(false).build().init();
+        var vertices = fused.getConfiguration().getVertices();
+        int pairs = 0;
+        for (String name : keras.getConfiguration().getVertices().keySet()) {
+            if (name.endsWith("_activation")) {
+                String bn = name.substring(0, name.length() - "_activation".length()) + "_bn";
+                assertNull(vertices.get(bn), bn + " is fused into " + name);
+                FastBatchNormalization conf = assertInstanceOf(FastBatchNormalization.class,
+                        fused.getLayer(name).conf().getLayer(), name);
+                assertTrue(conf.isSwish(), name);
+                assertEquals(bn, GraphAssembler.kerasWeightName(conf));
+                pairs++;
+            }
+        }
+        assertEquals(33, pairs, "B0: stem, top, 16 depthwise and 15 expansion batch norms are followed by swish");
+        FastBatchNormalization project = assertInstanceOf(FastBatchNormalization.class,
+                fused.getLayer("block1a_project_bn").conf().getLayer());
+        assertFalse(project.isSwish());
+        assertEquals("block1a_project_bn", GraphAssembler.kerasWeightName(project));
+        assertEquals(keras.getConfiguration().getVertices().size() - pairs, vertices.size());
+        assertEquals(keras.numParams(), fused.numParams());
+        List<String> kerasOrder = new java.util.ArrayList<>(keras.paramTable().keySet());
+        kerasOrder.replaceAll(k -> k.replaceFirst("_bn_(gamma|beta|mean|log10stdev)$", "_activation_$1")
+                .replace("project_activation_", "project_bn_"));
+        assertEquals(kerasOrder, new java.util.ArrayList<>(fused.paramTable().keySet()), "same parameters, same order");
+        assertNotNull(EfficientNet.builder().resolution(64).fastBatchNorm(false).build().conf().getVertices()
+                .get("stem_bn"), "DL4J's batch norm is never fused");
     }
 
     @Test
@@ -146,8 +183,8 @@ class GraphBehaviourTest {
             L2Regularization l2 = assertInstanceOf(L2Regularization.class, regs.get(0), kernel);
             assertEquals(1e-5, l2.getL2().valueAt(0, 0), 0, kernel);
         }
-        for (String[] param : new String[][] {{"block2a_se_reduce", "b"}, {"predictions", "b"}, {"stem_bn", "gamma"},
-                {"stem_bn", "beta"}, {"top_bn", "gamma"}}) {
+        for (String[] param : new String[][] {{"block2a_se_reduce", "b"}, {"predictions", "b"}, {"stem_activation", "gamma"},
+                {"stem_activation", "beta"}, {"top_activation", "gamma"}, {"block2a_project_bn", "gamma"}}) {
             List<Regularization> regs = regularization(net, param[0], param[1]);
             assertTrue(regs == null || regs.isEmpty(), param[0] + "/" + param[1] + " must not be decayed: " + regs);
         }

@@ -70,6 +70,10 @@ public final class BenchmarkCommand implements Callable<Integer> {
             + "instead of FastBatchNormalization (to compare the two)")
     boolean dl4jBatchNorm;
 
+    @Option(names = "--unfused-swish", description = "keep each batch norm and its swish as two layers (Keras' "
+            + "layout) instead of one fused layer (to compare the two)")
+    boolean unfusedSwish;
+
     @Option(names = "--parallel-inference", paramLabel = "REPLICAS",
             description = "inference through DL4J's ParallelInference with REPLICAS model copies: each iteration sends "
                     + "--batch-size one-image requests at once (server-style throughput)")
@@ -161,7 +165,8 @@ public final class BenchmarkCommand implements Callable<Integer> {
             }
             name = modelZip.toString();
         } else {
-            EfficientNet e = model.builder().fastBatchNorm(!dl4jBatchNorm).dataType(type).build();
+            EfficientNet e = model.builder().fastBatchNorm(!dl4jBatchNorm).fusedSwish(!unfusedSwish).dataType(type)
+                    .build();
             net = e.init();
             chw = e.inputShape();
             name = e.modelName();
@@ -169,7 +174,8 @@ public final class BenchmarkCommand implements Callable<Integer> {
         Map<String, Object> notes = new LinkedHashMap<>();
         notes.put("dataType", dataType);
         if (modelZip == null) {
-            notes.put("batchNorm", dl4jBatchNorm ? "DL4J BatchNormalization" : "FastBatchNormalization");
+            notes.put("batchNorm", dl4jBatchNorm ? "DL4J BatchNormalization"
+                    : unfusedSwish ? "FastBatchNormalization" : "FastBatchNormalization with fused swish");
         }
         if (optimize) {
             BatchNormFolding.Result r = BatchNormFolding.fold(net);

@@ -28,7 +28,8 @@ class BenchmarkCommandTest {
 
     @Test
     void batchNormImplementationIsSelectableAndReported() throws Exception {
-        assertEquals("FastBatchNormalization", json("--mode", "train").get("batchNorm").asText());
+        assertEquals("FastBatchNormalization with fused swish", json("--mode", "train").get("batchNorm").asText());
+        assertEquals("FastBatchNormalization", json("--mode", "train", "--unfused-swish").get("batchNorm").asText());
         assertEquals("DL4J BatchNormalization", json("--mode", "train", "--dl4j-batch-norm").get("batchNorm").asText());
     }
 
@@ -139,7 +140,7 @@ class BenchmarkCommandTest {
             sum += c.get("forwardMs").asDouble() + c.get("backwardMs").asDouble();
         }
         for (String expected : new String[] {"conv 1x1", "conv kxk (stem)", "depthwise conv", "batch norm",
-                "activation", "SE 1x1 convs (on pooled 1x1 maps)", "SE channel-scale vertex", "pooling",
+                "batch norm + swish (fused)", "SE 1x1 convs (on pooled 1x1 maps)", "SE channel-scale vertex", "pooling",
                 "dropout / drop-path", "skip add", "dense / output layer + loss"}) {
             assertTrue(cats.containsKey(expected), expected + " in " + cats.keySet());
         }
@@ -147,6 +148,7 @@ class BenchmarkCommandTest {
         assertEquals(1, cats.get("dense / output layer + loss").get("vertices").asInt());
         assertTrue(cats.get("depthwise conv").get("backwardMs").asDouble() > 0, "backward passes are timed");
         assertTrue(cats.get("batch norm").get("forwardMs").asDouble() > 0, "forward passes are timed");
+        assertFalse(cats.containsKey("activation"), "every swish is fused into its batch norm");
         assertEquals(p.get("stepMsMean").asDouble(), sum + p.get("outsideVerticesMs").asDouble(),
                 1e-6 * p.get("stepMsMean").asDouble(), "per-type times and the rest add up to the step");
         assertTrue(sum < p.get("stepMsMean").asDouble());

@@ -1,10 +1,14 @@
 package io.efficientnet.core.inference;
 
+import io.efficientnet.core.layers.FastBatchNormalization;
+import io.efficientnet.core.layers.StableSwish;
 import org.deeplearning4j.nn.api.Layer;
 import org.deeplearning4j.nn.conf.CNN2DFormat;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
+import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.graph.GraphVertex;
 import org.deeplearning4j.nn.conf.graph.LayerVertex;
+import org.deeplearning4j.nn.conf.layers.ActivationLayer;
 import org.deeplearning4j.nn.conf.layers.BatchNormalization;
 import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
 import org.deeplearning4j.nn.conf.layers.DepthwiseConvolution2D;
@@ -18,9 +22,11 @@ import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.ops.transforms.Transforms;
 
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * Inference-time folding of batch normalisation into the convolution before it.
@@ -39,6 +45,8 @@ import java.util.Map;
  * function in its configuration (its output is the normalised value). All other vertices keep their names and
  * parameters;
  * consumers of a removed batch norm now read from its convolution (also where the batch norm was a network output).
+ * A {@link FastBatchNormalization} with fused swish is not removed but replaced by a {@link StableSwish}
+ * {@link ActivationLayer} of the same name reading the folded convolution, so its consumers and name stay.
  *
  * <p>The result is for inference: in training mode a batch norm normalises with batch statistics, which the folded
  * network no longer does. Input normalisation (the ImageNet normalizer) is not folded into the stem: the stem's zero
@@ -119,14 +127,27 @@ public final class BatchNormFolding {
         }
 
         Map<String, String> bnToConv = new LinkedHashMap<>();
+        Set<String> becameSwish = new HashSet<>();
         for (Fold f : folds) {
-            bnToConv.put(f.batchNorm(), f.convolution());
             LayerVertex convVertex = (LayerVertex) vertices.get(f.convolution());
             ConvolutionLayer conv = (ConvolutionLayer) convVertex.getLayerConf().getLayer();
             conv.setHasBias(true); // activation stays identity: DL4J's batch norm never applies its configured one
             convVertex.getLayerConf().clearVariables(); // re-registered in the initializer's order at init()
-            vertices.remove(f.batchNorm());
-            inputs.remove(f.batchNorm());
+            LayerVertex bnVertex = (LayerVertex) vertices.get(f.batchNorm());
+            if (bnVertex.getLayerConf().getLayer() instanceof FastBatchNormalization fused && fused.isSwish()) {
+                // a fused batch norm + swish keeps its vertex and name as the swish that reads the convolution
+                NeuralNetConfiguration swish = bnVertex.getLayerConf().clone();
+                ActivationLayer activation = new ActivationLayer.Builder().activation(new StableSwish()).build();
+                activation.setLayerName(f.batchNorm());
+                swish.setLayer(activation);
+                swish.clearVariables();
+                vertices.put(f.batchNorm(), new LayerVertex(swish, null));
+                becameSwish.add(f.batchNorm());
+            } else {
+                bnToConv.put(f.batchNorm(), f.convolution());
+                vertices.remove(f.batchNorm());
+                inputs.remove(f.batchNorm());
+            }
         }
         for (List<String> in : inputs.values()) {
             in.replaceAll(s -> bnToConv.getOrDefault(s, s));
@@ -154,7 +175,7 @@ public final class BatchNormFolding {
             Fold f = byConv.get(name);
             if (f != null) {
                 setFolded(layer, net.getLayer(f.convolution()), net.getLayer(f.batchNorm()));
-            } else {
+            } else if (!becameSwish.contains(name)) {
                 Layer original = net.getLayer(name);
                 for (Map.Entry<String, INDArray> p : original.paramTable().entrySet()) {
                     layer.setParam(p.getKey(), p.getValue());

@@ -23,11 +23,15 @@ import org.nd4j.linalg.factory.Nd4j;
  * workspace arrays. Only the per-channel statistics are kept between the forward and backward passes (DL4J keeps two
  * detached copies of the input). The running mean and variance are updated exactly as DL4J does it: through the
  * "gradients" of the {@code mean} and {@code log10stdev} (or {@code var}) parameters, which the no-op updater
- * subtracts. Other shapes and formats (rank 2, NHWC) and locked γ/β are left to DL4J's implementation.
+ * subtracts. Other shapes and formats (rank 2, NHWC) and locked γ/β are left to DL4J's implementation. Dense float32
+ * arrays go through {@link BatchNormKernels} (a few vectorised passes; with a fused swish, swish and its derivative
+ * are applied inside those passes); other arrays through ND4J operations, with {@link StableSwish} applied after the
+ * normalisation and its derivative, at the recomputed normalised input, before the batch-norm backward pass.
  */
 public class FastBatchNormalizationLayer extends BatchNormalization {
 
     private static final double ONE_ON_2LN10 = 1.0 / (2 * Math.log(10.0));
+    private static final StableSwish SWISH = new StableSwish();
 
     /** {@code [H·W, 1]} ones, outside any workspace, reused while H·W and the data type stay the same. */
     private INDArray ones;
@@ -43,24 +47,33 @@ public class FastBatchNormalizationLayer extends BatchNormalization {
 
     @Override
     public INDArray preOutput(INDArray x, TrainingMode training, LayerWorkspaceMgr workspaceMgr) {
+        boolean swish = fusedSwish();
         if (!handles(x)) {
-            return super.preOutput(x, training, workspaceMgr);
+            INDArray out = super.preOutput(x, training, workspaceMgr);
+            return swish ? SWISH.getActivation(out, training == TrainingMode.TRAIN) : out;
         }
         INDArray in = contiguous(x.castTo(dataType), workspaceMgr, ArrayType.FF_WORKING_MEM);
+        INDArray out = workspaceMgr.createUninitialized(ArrayType.ACTIVATIONS, dataType, in.shape(), 'c');
+        if (BatchNormKernels.accepts(in, out)) {
+            return kernelForward(x, in, out, training, swish);
+        }
+        normalize(x, in, out, training, workspaceMgr, ArrayType.FF_WORKING_MEM);
+        return swish ? SWISH.getActivation(out, training == TrainingMode.TRAIN) : out;
+    }
+
+    /** The batch norm's output (without swish) into {@code out} with ND4J operations. */
+    private void normalize(INDArray x, INDArray in, INDArray out, TrainingMode training,
+            LayerWorkspaceMgr workspaceMgr, ArrayType work) {
         long n = in.size(0);
         long c = in.size(1);
         long hw = in.size(2) * in.size(3);
-        INDArray out = workspaceMgr.createUninitialized(ArrayType.ACTIVATIONS, dataType, in.shape(), 'c');
-        if (BatchNormKernels.accepts(in, out)) {
-            return kernelForward(x, in, out, training);
-        }
         INDArray out2 = out.reshape('c', n * c, hw);
         INDArray x2 = in.reshape('c', n * c, hw);
         double[] mean;
         double[] var;
         double[] shift = new double[(int) c];
         if (training == TrainingMode.TRAIN) {
-            double[] delta = moments(x2, out2, n, c, workspaceMgr, ArrayType.FF_WORKING_MEM);
+            double[] delta = moments(x2, out2, n, c, workspaceMgr, work);
             mean = batchMean;
             var = batchVar;
             statsInput = x;
@@ -70,7 +83,7 @@ public class FastBatchNormalizationLayer extends BatchNormalization {
             mean = vector(BatchNormalizationParamInitializer.GLOBAL_MEAN);
             var = runningVariance();
             out2.assign(x2);
-            out2.subiColumnVector(column(mean, n, workspaceMgr, ArrayType.FF_WORKING_MEM));
+            out2.subiColumnVector(column(mean, n, workspaceMgr, work));
         }
         double[] gamma = vector(BatchNormalizationParamInitializer.GAMMA);
         double[] beta = vector(BatchNormalizationParamInitializer.BETA);
@@ -79,15 +92,20 @@ public class FastBatchNormalizationLayer extends BatchNormalization {
             scale[j] = gamma[j] / Math.sqrt(var[j] + layerConf().getEps());
             shift[j] = beta[j] - shift[j] * scale[j];
         }
-        out2.muliColumnVector(column(scale, n, workspaceMgr, ArrayType.FF_WORKING_MEM));
-        out2.addiColumnVector(column(shift, n, workspaceMgr, ArrayType.FF_WORKING_MEM));
-        return out;
+        out2.muliColumnVector(column(scale, n, workspaceMgr, work));
+        out2.addiColumnVector(column(shift, n, workspaceMgr, work));
     }
 
     @Override
     public Pair<Gradient, INDArray> backpropGradient(INDArray epsilon, LayerWorkspaceMgr workspaceMgr) {
         assertInputSet(true);
+        boolean swish = fusedSwish();
         if (!handles(input)) {
+            if (swish) {
+                INDArray z = workspaceMgr.dup(ArrayType.BP_WORKING_MEM,
+                        super.preOutput(input, TrainingMode.TRAIN, workspaceMgr));
+                epsilon = SWISH.backprop(z, epsilon).getFirst();
+            }
             return super.backpropGradient(epsilon, workspaceMgr);
         }
         INDArray in = contiguous(input.castTo(dataType), workspaceMgr, ArrayType.BP_WORKING_MEM);
@@ -98,7 +116,13 @@ public class FastBatchNormalizationLayer extends BatchNormalization {
         double m = (double) n * hw;
         INDArray dx = workspaceMgr.createUninitialized(ArrayType.ACTIVATION_GRAD, dataType, in.shape(), 'c');
         if (BatchNormKernels.accepts(in, dy, dx)) {
-            return kernelBackward(in, dy, dx);
+            return kernelBackward(in, dy, dx, swish);
+        }
+        if (swish) {
+            // dL/dz at z = BN(x), recomputed from the input (the forward pass kept only the statistics)
+            INDArray z = workspaceMgr.createUninitialized(ArrayType.BP_WORKING_MEM, dataType, in.shape(), 'c');
+            normalize(input, in, z, TrainingMode.TRAIN, workspaceMgr, ArrayType.BP_WORKING_MEM);
+            dy = SWISH.backprop(z, dy).getFirst();
         }
         INDArray x2 = in.reshape('c', n * c, hw);
         INDArray dy2 = dy.reshape('c', n * c, hw);
@@ -147,7 +171,7 @@ public class FastBatchNormalizationLayer extends BatchNormalization {
     }
 
     /** {@link #preOutput} with the vectorised passes: statistics (training) in two reads, output in one pass. */
-    private INDArray kernelForward(INDArray x, INDArray in, INDArray out, TrainingMode training) {
+    private INDArray kernelForward(INDArray x, INDArray in, INDArray out, TrainingMode training, boolean swish) {
         double[] mean;
         double[] var;
         if (training == TrainingMode.TRAIN) {
@@ -165,12 +189,15 @@ public class FastBatchNormalizationLayer extends BatchNormalization {
             scale[j] = gamma[j] / Math.sqrt(var[j] + layerConf().getEps());
         }
         BatchNormKernels.normalize(in, out, floats(mean), floats(scale),
-                floats(vector(BatchNormalizationParamInitializer.BETA)), false);
+                floats(vector(BatchNormalizationParamInitializer.BETA)), swish);
         return out;
     }
 
-    /** {@link #backpropGradient} with the vectorised passes: per-channel sums in one read, dx in a second pass. */
-    private Pair<Gradient, INDArray> kernelBackward(INDArray in, INDArray dy, INDArray dx) {
+    /**
+     * {@link #backpropGradient} with the vectorised passes: per-channel sums in one read (which with swish also writes
+     * {@code dL/dz} into {@code dx}), dx in a second pass.
+     */
+    private Pair<Gradient, INDArray> kernelBackward(INDArray in, INDArray dy, INDArray dx, boolean swish) {
         if (statsInput != input) {
             kernelMoments(in);
         }
@@ -191,7 +218,7 @@ public class FastBatchNormalizationLayer extends BatchNormalization {
         float[] betaF = floats(beta);
         double[] rowG = new double[(int) n * c];
         double[] rowGx = new double[(int) n * c];
-        BatchNormKernels.backwardSums(in, dy, null, meanF, scaleF, betaF, false, rowG, rowGx);
+        BatchNormKernels.backwardSums(in, dy, swish ? dx : null, meanF, scaleF, betaF, swish, rowG, rowGx);
         double[] sumDy = foldChannels(rowG, n, c);
         double[] sumDyXm = foldChannels(rowGx, n, c);
         // dx = γ·invstd·(dy − mean(dy) − x̂·mean(dy·x̂)) with x̂ = (x − mean)·invstd, as a·dy + b·(x − mean) + k
@@ -205,7 +232,7 @@ public class FastBatchNormalizationLayer extends BatchNormalization {
             b[j] = (float) (-scale[j] * invStd[j] * dGamma[j] / m);
             k[j] = (float) (-scale[j] * sumDy[j] / m);
         }
-        BatchNormKernels.backwardInput(in, dy, dx, meanF, a, b, k);
+        BatchNormKernels.backwardInput(in, swish ? dx : dy, dx, meanF, a, b, k);
         Gradient g = new DefaultGradient();
         g.setGradientFor(BatchNormalizationParamInitializer.GAMMA,
                 write(gradientViews.get(BatchNormalizationParamInitializer.GAMMA), dGamma));
@@ -245,6 +272,11 @@ public class FastBatchNormalizationLayer extends BatchNormalization {
             f[i] = (float) values[i];
         }
         return f;
+    }
+
+    /** Whether the configuration asks for {@code swish(BN(x))}. */
+    private boolean fusedSwish() {
+        return layerConf() instanceof FastBatchNormalization f && f.isSwish();
     }
 
     /** Whether this implementation takes the input (else DL4J's does). */

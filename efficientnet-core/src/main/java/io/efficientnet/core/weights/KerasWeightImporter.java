@@ -1,6 +1,7 @@
 package io.efficientnet.core.weights;
 
 import io.efficientnet.core.Architecture;
+import io.efficientnet.core.GraphAssembler;
 import io.efficientnet.core.Variant;
 import org.deeplearning4j.nn.api.Layer;
 import org.deeplearning4j.nn.conf.layers.BatchNormalization;
@@ -16,6 +17,7 @@ import org.nd4j.linalg.ops.transforms.Transforms;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.Map;
 import java.util.Set;
@@ -73,15 +75,18 @@ public final class KerasWeightImporter {
             throw new IOException(file.path() + " has a classifier ('predictions') but the model was built without "
                     + "top: build it with top, or use the _notop weight file");
         }
-        Set<String> netLayers = new LinkedHashSet<>();
+        // our layer name -> the Keras layer that holds its weights (a fused batch norm + swish is named like the
+        // activation but carries the batch norm's weights)
+        Map<String, String> netLayers = new LinkedHashMap<>();
         for (Layer layer : net.getLayers()) {
             if (layer.numParams() > 0) {
-                netLayers.add(layer.conf().getLayer().getLayerName());
+                netLayers.put(layer.conf().getLayer().getLayerName(),
+                        GraphAssembler.kerasWeightName(layer.conf().getLayer()));
             }
         }
         Set<String> unused = new TreeSet<>();
         for (String name : file.layerNames()) {
-            if (!netLayers.contains(name) && !file.weights(name).isEmpty() && !name.equals("normalization")) {
+            if (!netLayers.containsValue(name) && !file.weights(name).isEmpty() && !name.equals("normalization")) {
                 unused.add(name);
             }
         }
@@ -93,12 +98,14 @@ public final class KerasWeightImporter {
         // Stage every array first so that a mismatch leaves the network untouched.
         java.util.List<Staged> staged = new java.util.ArrayList<>();
         long values = 0;
-        for (String name : netLayers) {
+        for (Map.Entry<String, String> e : netLayers.entrySet()) {
+            String name = e.getValue();
             if (!file.hasLayer(name)) {
                 throw new IOException("layer '" + name + "' is missing from " + file.path()
+                        + (name.equals(e.getKey()) ? "" : " (its weights go into the fused layer '" + e.getKey() + "')")
                         + variantHint(file, expectedVariant));
             }
-            Layer layer = net.getLayer(name);
+            Layer layer = net.getLayer(e.getKey());
             Map<String, KerasWeightFile.Weight> w = file.weights(name);
             org.deeplearning4j.nn.conf.layers.Layer conf = layer.conf().getLayer();
             if (conf instanceof DepthwiseConvolution2D) {

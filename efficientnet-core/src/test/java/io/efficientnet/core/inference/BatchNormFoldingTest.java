@@ -2,6 +2,8 @@ package io.efficientnet.core.inference;
 
 import io.efficientnet.core.EfficientNet;
 import io.efficientnet.core.Pooling;
+import io.efficientnet.core.layers.FastBatchNormalization;
+import io.efficientnet.core.layers.StableSwish;
 import io.efficientnet.core.weights.ImageNetPreprocessing;
 import org.deeplearning4j.nn.api.Layer;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
@@ -10,6 +12,7 @@ import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.graph.ElementWiseVertex;
 import org.deeplearning4j.nn.conf.graph.LayerVertex;
 import org.deeplearning4j.nn.conf.inputs.InputType;
+import org.deeplearning4j.nn.conf.layers.ActivationLayer;
 import org.deeplearning4j.nn.conf.layers.BatchNormalization;
 import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
 import org.deeplearning4j.nn.conf.layers.DepthwiseConvolution2D;
@@ -17,6 +20,8 @@ import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.util.ModelSerializer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.nd4j.linalg.activations.Activation;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -62,9 +67,15 @@ class BatchNormFoldingTest {
         assertTrue(compared > 5, "compared " + compared + " intermediate activations");
     }
 
-    @Test
-    void foldedEfficientNetWithTopComputesTheSameFunction() {
-        ComputationGraph net = EfficientNet.builder().phi(-3).resolution(32).numClasses(10).build().init();
+    /**
+     * Keras layout: every batch norm is removed. Fused layout: the batch norm + swish layers become swish activation
+     * layers of the same name reading the folded convolution; only the projection batch norms disappear.
+     */
+    @ParameterizedTest
+    @ValueSource(booleans = {false, true})
+    void foldedEfficientNetWithTopComputesTheSameFunction(boolean fusedSwish) {
+        ComputationGraph net = EfficientNet.builder().phi(-3).resolution(32).numClasses(10).fusedSwish(fusedSwish)
+                .build().init();
         randomizeBatchNorms(net, 11);
         int bns = batchNormCount(net);
         assertTrue(bns > 10);
@@ -74,32 +85,53 @@ class BatchNormFoldingTest {
         assertEquals(bns, r.folds().size(), "every batch norm of EfficientNet follows a convolution");
         assertEquals(0, batchNormCount(folded));
         long bnParams = 0;
+        int removed = 0;
         for (Layer l : net.getLayers()) {
-            if (l.conf().getLayer() instanceof BatchNormalization) {
+            if (l.conf().getLayer() instanceof BatchNormalization bn) {
                 bnParams += l.numParams();
+                removed += bn instanceof FastBatchNormalization f && f.isSwish() ? 0 : 1;
             }
         }
+        long projections = net.getConfiguration().getVertices().keySet().stream()
+                .filter(n -> n.endsWith("_project_bn")).count();
+        assertEquals(fusedSwish, countFused(net) > 0);
+        assertEquals(fusedSwish ? projections : bns, removed, "removed batch norms");
         assertEquals(bnParams, r.removedBatchNormParams());
         assertEquals(net.numParams() - bnParams + r.addedBiasParams(), folded.numParams());
         assertTrue(folded.numParams() < net.numParams(), "parameter count drops");
-        assertEquals(net.getLayers().length - bns, folded.getLayers().length, "layer count shrinks by the folds");
-        assertEquals(net.getConfiguration().getVertices().size() - bns,
+        assertEquals(net.getLayers().length - removed, folded.getLayers().length, "layer count shrinks by the folds");
+        assertEquals(net.getConfiguration().getVertices().size() - removed,
                 folded.getConfiguration().getVertices().size());
         Set<String> kept = new HashSet<>(net.getConfiguration().getVertices().keySet());
-        r.folds().forEach(f -> kept.remove(f.batchNorm()));
+        r.folds().forEach(f -> {
+            if (!(net.getLayer(f.batchNorm()).conf().getLayer() instanceof FastBatchNormalization b && b.isSwish())) {
+                kept.remove(f.batchNorm());
+            }
+        });
         assertEquals(kept, folded.getConfiguration().getVertices().keySet(), "all other names are kept");
         assertTrue(folded.getLayer("stem_conv").conf().getLayer() instanceof ConvolutionLayer c && c.hasBias());
         long stemFilters = ((ConvolutionLayer) net.getLayer("stem_conv").conf().getLayer()).getNOut();
-        assertEquals(new BatchNormFolding.Fold("stem_conv", "stem_bn", 4 * stemFilters, stemFilters),
-                r.folds().get(0));
+        assertEquals(new BatchNormFolding.Fold("stem_conv", fusedSwish ? "stem_activation" : "stem_bn",
+                4 * stemFilters, stemFilters), r.folds().get(0));
         assertEquals(java.util.List.of("block1a_activation"),
                 folded.getConfiguration().getVertexInputs().get("block1a_se_squeeze"));
         assertEquals(java.util.List.of("block1a_dwconv"),
                 folded.getConfiguration().getVertexInputs().get("block1a_activation"), "consumers rewired");
+        assertInstanceOf(ActivationLayer.class, folded.getLayer("block1a_activation").conf().getLayer());
+        assertInstanceOf(StableSwish.class, ((ActivationLayer) folded.getLayer("block1a_activation").conf()
+                .getLayer()).getActivationFn());
 
         assertSameFunction(net, folded, Nd4j.randn(DataType.FLOAT, 3, 3, 32, 32));
         assertEquals(net.numParams(), EfficientNet.builder().phi(-3).resolution(32).numClasses(10).build().init()
                 .numParams(), "the original network is left as it was");
+    }
+
+    private static int countFused(ComputationGraph net) {
+        int n = 0;
+        for (Layer l : net.getLayers()) {
+            n += l.conf().getLayer() instanceof FastBatchNormalization f && f.isSwish() ? 1 : 0;
+        }
+        return n;
     }
 
     @Test

@@ -37,7 +37,8 @@ final class KerasFileWriter {
         norm.put("count", Nd4j.scalar(0f));
         layers.put("normalization", norm);
         for (Layer layer : net.getLayers()) {
-            String name = layer.conf().getLayer().getLayerName();
+            // Keras names: a fused batch norm + swish (block1a_activation) writes the batch norm's (block1a_bn)
+            String name = io.efficientnet.core.GraphAssembler.kerasWeightName(layer.conf().getLayer());
             if (skipLayers.containsKey(name)) {
                 continue;
             }

@@ -1,6 +1,7 @@
 package io.efficientnet.train.bench;
 
 import io.efficientnet.core.layers.ChannelScaleVertex;
+import io.efficientnet.core.layers.FastBatchNormalization;
 import org.deeplearning4j.nn.conf.graph.ElementWiseVertex;
 import org.deeplearning4j.nn.conf.graph.GraphVertex;
 import org.deeplearning4j.nn.conf.graph.LayerVertex;
@@ -22,6 +23,7 @@ public enum LayerCategory {
     CONV_KXK("conv kxk (stem)"),
     DEPTHWISE("depthwise conv"),
     BATCH_NORM("batch norm"),
+    BATCH_NORM_SWISH("batch norm + swish (fused)"),
     ACTIVATION("activation"),
     SE_CONV("SE 1x1 convs (on pooled 1x1 maps)"),
     SE_SCALE("SE channel-scale vertex"),
@@ -68,6 +70,9 @@ public enum LayerCategory {
             }
             int[] k = conv.getKernelSize();
             return k[0] == 1 && k[1] == 1 ? CONV_1X1 : CONV_KXK;
+        }
+        if (layer instanceof FastBatchNormalization f && f.isSwish()) {
+            return BATCH_NORM_SWISH;
         }
         if (layer instanceof BatchNormalization) {
             return BATCH_NORM;
