@@ -79,7 +79,7 @@ public class EfficientNet extends ZooModel<ComputationGraph> {
         this.options = new NetworkOptions(b.numClasses, b.includeTop, b.pooling, b.multiScaleFeatures,
                 b.dropoutRate != null ? b.dropoutRate : s.dropout(), b.dropPathRate, b.padding, b.batchNormEpsilon,
                 b.batchNormMomentum, b.seed, b.updater, b.weightDecay, b.workspaceMode, b.cacheMode, b.dataType,
-                b.fastBatchNorm, b.fusedSwish);
+                b.fastBatchNorm, b.fusedSwish, b.fastDepthwise);
         architecture(); // validate the input shape now, not at init()
     }
 
@@ -263,6 +263,7 @@ public class EfficientNet extends ZooModel<ComputationGraph> {
         private DataType dataType = DataType.FLOAT;
         private boolean fastBatchNorm = true;
         private boolean fusedSwish = true;
+        private boolean fastDepthwise = true;
         private WeightSource pretrainedSource;
 
         private Builder() {
@@ -422,6 +423,17 @@ public class EfficientNet extends ZooModel<ComputationGraph> {
          */
         public Builder fusedSwish(boolean fused) {
             this.fusedSwish = fused;
+            return this;
+        }
+
+        /**
+         * Whether depthwise convolutions use {@link io.efficientnet.core.layers.FastDepthwiseConvolution2D} (default
+         * true): DL4J's {@code DepthwiseConvolution2D} with the same parameters and results, whose backward pass skips
+         * DL4J's recomputation of the forward pass and computes the 5×5 stride-1 weight gradients with a vectorised
+         * kernel instead of oneDNN's im2col + GEMM fallback. false = DL4J's own layer.
+         */
+        public Builder fastDepthwise(boolean fast) {
+            this.fastDepthwise = fast;
             return this;
         }
 

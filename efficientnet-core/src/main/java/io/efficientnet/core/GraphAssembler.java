@@ -3,6 +3,7 @@ package io.efficientnet.core;
 import io.efficientnet.core.layers.ChannelScaleVertex;
 import io.efficientnet.core.layers.DropPath;
 import io.efficientnet.core.layers.FastBatchNormalization;
+import io.efficientnet.core.layers.FastDepthwiseConvolution2D;
 import io.efficientnet.core.layers.ReferenceWeightInit;
 import io.efficientnet.core.layers.StableSwish;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
@@ -169,9 +170,10 @@ public final class GraphAssembler {
             x = conv(p + "_expand_conv", x, b.inputFilters(), expanded, 1, 1);
             x = batchNormSwish(p + "_expand", x, expanded);
         }
-        graph.addLayer(p + "_dwconv", withPadding(new DepthwiseConvolution2D.Builder(b.kernel(), b.kernel()), b.kernel())
-                .stride(b.stride(), b.stride()).depthMultiplier(1).nIn(expanded).nOut(expanded)
-                .hasBias(false).weightInit(DEPTHWISE_INIT).build(), x);
+        DepthwiseConvolution2D.Builder dw = withPadding(new DepthwiseConvolution2D.Builder(b.kernel(), b.kernel()),
+                b.kernel()).stride(b.stride(), b.stride()).depthMultiplier(1).nIn(expanded).nOut(expanded)
+                .hasBias(false).weightInit(DEPTHWISE_INIT);
+        graph.addLayer(p + "_dwconv", options.fastDepthwise() ? new FastDepthwiseConvolution2D(dw) : dw.build(), x);
         x = batchNormSwish(p, p + "_dwconv", expanded);
         if (b.hasSqueezeExcite()) {
             int squeezed = b.squeezeFilters();

@@ -30,6 +30,9 @@ class BenchmarkCommandTest {
     void batchNormImplementationIsSelectableAndReported() throws Exception {
         assertEquals("FastBatchNormalization with fused swish", json("--mode", "train").get("batchNorm").asText());
         assertEquals("FastBatchNormalization", json("--mode", "train", "--unfused-swish").get("batchNorm").asText());
+        assertEquals("FastDepthwiseConvolution2D", json("--mode", "train").get("depthwise").asText());
+        assertEquals("DL4J DepthwiseConvolution2D",
+                json("--mode", "train", "--dl4j-depthwise").get("depthwise").asText());
         assertEquals("DL4J BatchNormalization", json("--mode", "train", "--dl4j-batch-norm").get("batchNorm").asText());
     }
 

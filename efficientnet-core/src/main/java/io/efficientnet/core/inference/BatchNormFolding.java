@@ -1,6 +1,7 @@
 package io.efficientnet.core.inference;
 
 import io.efficientnet.core.layers.FastBatchNormalization;
+import io.efficientnet.core.layers.FastDepthwiseConvolution2D;
 import io.efficientnet.core.layers.StableSwish;
 import org.deeplearning4j.nn.api.Layer;
 import org.deeplearning4j.nn.conf.CNN2DFormat;
@@ -188,7 +189,8 @@ public final class BatchNormFolding {
     /** A plain or depthwise convolution (not separable, deconvolution, …) with identity activation, NCHW. */
     private static boolean isFoldable(ConvolutionLayer conv) {
         boolean plainOrDepthwise = conv.getClass() == ConvolutionLayer.class
-                || conv.getClass() == DepthwiseConvolution2D.class;
+                || conv.getClass() == DepthwiseConvolution2D.class
+                || conv.getClass() == FastDepthwiseConvolution2D.class;
         return plainOrDepthwise && conv.getActivationFn() instanceof ActivationIdentity
                 && conv.getCnn2dDataFormat() == CNN2DFormat.NCHW;
     }

@@ -1,0 +1,34 @@
+package io.efficientnet.core.kernels;
+
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+import java.nio.ByteBuffer;
+
+/**
+ * The weight gradient of a stride-1, multiplier-1 depthwise convolution with symmetric padding {@code (k − 1) / 2}
+ * (odd k), for dense float32 NCHW arrays, with the JDK's Vector API. oneDNN computes this gradient for 5×5 kernels
+ * through its generic im2col + GEMM path, the largest single cost of an EfficientNet-B0 training step (BENCHMARKS.md).
+ * Available exactly when {@link SwishKernels#available()} is; callers check {@link #accepts}.
+ */
+public final class DepthwiseKernels {
+
+    private DepthwiseKernels() {
+    }
+
+    /** Whether the arrays fit: dense float32, {@code x} and {@code dz} of one NCHW shape, {@code dw} {@code [k,k,C,1]}. */
+    public static boolean accepts(INDArray x, INDArray dz, INDArray dw) {
+        return SwishKernels.available() && x.rank() == 4 && x.ordering() == 'c' && DirectFloats.sameLayout(x, dz)
+                && dw.length() == dw.size(0) * dw.size(0) * x.size(1) && dw.ordering() == 'c'
+                && (long) x.size(1) * x.size(2) * x.size(3) * x.size(0) < Integer.MAX_VALUE
+                && DirectFloats.of(x) != null && DirectFloats.of(dz) != null && DirectFloats.of(dw) != null;
+    }
+
+    /** Writes {@code dL/dW} of a k×k depthwise convolution (stride 1, padding (k − 1)/2) into {@code dw}. */
+    public static void weightGradient(INDArray x, INDArray dz, INDArray dw, int k) {
+        ByteBuffer bx = DirectFloats.of(x);
+        ByteBuffer bz = DirectFloats.of(dz);
+        ByteBuffer bw = DirectFloats.of(dw);
+        VectorDepthwise.weightGradient(bx, bz, bw, (int) x.size(0), (int) x.size(1), (int) x.size(2),
+                (int) x.size(3), k);
+    }
+}
