@@ -79,7 +79,7 @@ public class EfficientNet extends ZooModel<ComputationGraph> {
         this.options = new NetworkOptions(b.numClasses, b.includeTop, b.pooling, b.multiScaleFeatures,
                 b.dropoutRate != null ? b.dropoutRate : s.dropout(), b.dropPathRate, b.padding, b.batchNormEpsilon,
                 b.batchNormMomentum, b.seed, b.updater, b.weightDecay, b.workspaceMode, b.cacheMode, b.dataType,
-                b.fastBatchNorm, b.fusedSwish, b.fastDepthwise);
+                b.fastBatchNorm, b.fusedSwish, b.fastConvolutions);
         architecture(); // validate the input shape now, not at init()
     }
 
@@ -263,7 +263,7 @@ public class EfficientNet extends ZooModel<ComputationGraph> {
         private DataType dataType = DataType.FLOAT;
         private boolean fastBatchNorm = true;
         private boolean fusedSwish = true;
-        private boolean fastDepthwise = true;
+        private boolean fastConvolutions = true;
         private WeightSource pretrainedSource;
 
         private Builder() {
@@ -427,13 +427,15 @@ public class EfficientNet extends ZooModel<ComputationGraph> {
         }
 
         /**
-         * Whether depthwise convolutions use {@link io.efficientnet.core.layers.FastDepthwiseConvolution2D} (default
-         * true): DL4J's {@code DepthwiseConvolution2D} with the same parameters and results, whose backward pass skips
-         * DL4J's recomputation of the forward pass and computes the 5×5 stride-1 weight gradients with a vectorised
-         * kernel instead of oneDNN's im2col + GEMM fallback. false = DL4J's own layer.
+         * Whether convolutions use {@link io.efficientnet.core.layers.FastConvolution2D} and
+         * {@link io.efficientnet.core.layers.FastDepthwiseConvolution2D} (default true): DL4J's {@code ConvolutionLayer}
+         * and {@code DepthwiseConvolution2D} with the same parameters, JSON and results, whose backward passes skip
+         * DL4J's recomputation of the forward pass (identity activation), and which compute the 5×5 stride-1 depthwise
+         * weight gradients with a vectorised kernel instead of oneDNN's im2col + GEMM fallback. false = DL4J's own
+         * layers. The squeeze-excitation convolutions (swish/sigmoid activations) always use DL4J's.
          */
-        public Builder fastDepthwise(boolean fast) {
-            this.fastDepthwise = fast;
+        public Builder fastConvolutions(boolean fast) {
+            this.fastConvolutions = fast;
             return this;
         }
 

@@ -3,6 +3,7 @@ package io.efficientnet.core;
 import io.efficientnet.core.layers.ChannelScaleVertex;
 import io.efficientnet.core.layers.DropPath;
 import io.efficientnet.core.layers.FastBatchNormalization;
+import io.efficientnet.core.layers.FastConvolution2D;
 import io.efficientnet.core.layers.FastDepthwiseConvolution2D;
 import io.efficientnet.core.layers.ReferenceWeightInit;
 import io.efficientnet.core.layers.StableSwish;
@@ -173,7 +174,7 @@ public final class GraphAssembler {
         DepthwiseConvolution2D.Builder dw = withPadding(new DepthwiseConvolution2D.Builder(b.kernel(), b.kernel()),
                 b.kernel()).stride(b.stride(), b.stride()).depthMultiplier(1).nIn(expanded).nOut(expanded)
                 .hasBias(false).weightInit(DEPTHWISE_INIT);
-        graph.addLayer(p + "_dwconv", options.fastDepthwise() ? new FastDepthwiseConvolution2D(dw) : dw.build(), x);
+        graph.addLayer(p + "_dwconv", options.fastConvolutions() ? new FastDepthwiseConvolution2D(dw) : dw.build(), x);
         x = batchNormSwish(p, p + "_dwconv", expanded);
         if (b.hasSqueezeExcite()) {
             int squeezed = b.squeezeFilters();
@@ -204,8 +205,9 @@ public final class GraphAssembler {
     }
 
     private String conv(String name, String input, int in, int out, int kernel, int stride) {
-        graph.addLayer(name, withPadding(new ConvolutionLayer.Builder(kernel, kernel), kernel)
-                .stride(stride, stride).nIn(in).nOut(out).hasBias(false).weightInit(CONV_INIT).build(), input);
+        ConvolutionLayer.Builder conv = withPadding(new ConvolutionLayer.Builder(kernel, kernel), kernel)
+                .stride(stride, stride).nIn(in).nOut(out).hasBias(false).weightInit(CONV_INIT);
+        graph.addLayer(name, options.fastConvolutions() ? new FastConvolution2D(conv) : conv.build(), input);
         return name;
     }
 

@@ -30,16 +30,17 @@ import org.nd4j.linalg.learning.config.IUpdater;
  *                           {@code swish(BN(x))} itself, under the activation's name ({@code block1a_activation}
  *                           holds the Keras {@code block1a_bn} weights), instead of a batch-norm layer and an
  *                           activation layer; false = the two layers as in Keras
- * @param fastDepthwise      depthwise convolutions use {@link io.efficientnet.core.layers.FastDepthwiseConvolution2D}
- *                           (same results as DL4J's {@code DepthwiseConvolution2D}, faster backward pass); false =
- *                           DL4J's own layer
+ * @param fastConvolutions   convolutions use {@link io.efficientnet.core.layers.FastConvolution2D} and
+ *                           {@link io.efficientnet.core.layers.FastDepthwiseConvolution2D} (same results as DL4J's
+ *                           {@code ConvolutionLayer} / {@code DepthwiseConvolution2D}, faster backward passes); false =
+ *                           DL4J's own layers
  */
 public record NetworkOptions(int numClasses, boolean includeTop, Pooling pooling, boolean multiScaleFeatures,
                              double dropoutRate, double dropPathRate, Padding padding, double batchNormEpsilon,
                              double batchNormMomentum, long seed, IUpdater updater, double weightDecay,
                              WorkspaceMode workspaceMode,
                              CacheMode cacheMode, DataType dataType, boolean fastBatchNorm,
-                             boolean fusedSwish, boolean fastDepthwise) {
+                             boolean fusedSwish, boolean fastConvolutions) {
 
     public NetworkOptions {
         if (numClasses < 1) {

@@ -70,9 +70,9 @@ public final class BenchmarkCommand implements Callable<Integer> {
             + "instead of FastBatchNormalization (to compare the two)")
     boolean dl4jBatchNorm;
 
-    @Option(names = "--dl4j-depthwise", description = "build the network with DL4J's own DepthwiseConvolution2D "
-            + "layer instead of FastDepthwiseConvolution2D (to compare the two)")
-    boolean dl4jDepthwise;
+    @Option(names = "--dl4j-convolutions", description = "build the network with DL4J's own ConvolutionLayer and "
+            + "DepthwiseConvolution2D instead of FastConvolution2D and FastDepthwiseConvolution2D (to compare them)")
+    boolean dl4jConvolutions;
 
     @Option(names = "--unfused-swish", description = "keep each batch norm and its swish as two layers (Keras' "
             + "layout) instead of one fused layer (to compare the two)")
@@ -170,7 +170,7 @@ public final class BenchmarkCommand implements Callable<Integer> {
             name = modelZip.toString();
         } else {
             EfficientNet e = model.builder().fastBatchNorm(!dl4jBatchNorm).fusedSwish(!unfusedSwish)
-                    .fastDepthwise(!dl4jDepthwise).dataType(type)
+                    .fastConvolutions(!dl4jConvolutions).dataType(type)
                     .build();
             net = e.init();
             chw = e.inputShape();
@@ -181,7 +181,8 @@ public final class BenchmarkCommand implements Callable<Integer> {
         if (modelZip == null) {
             notes.put("batchNorm", dl4jBatchNorm ? "DL4J BatchNormalization"
                     : unfusedSwish ? "FastBatchNormalization" : "FastBatchNormalization with fused swish");
-            notes.put("depthwise", dl4jDepthwise ? "DL4J DepthwiseConvolution2D" : "FastDepthwiseConvolution2D");
+            notes.put("convolutions", dl4jConvolutions ? "DL4J ConvolutionLayer, DepthwiseConvolution2D"
+                    : "FastConvolution2D, FastDepthwiseConvolution2D");
         }
         if (optimize) {
             BatchNormFolding.Result r = BatchNormFolding.fold(net);

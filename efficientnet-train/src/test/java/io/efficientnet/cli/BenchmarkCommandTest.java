@@ -30,9 +30,10 @@ class BenchmarkCommandTest {
     void batchNormImplementationIsSelectableAndReported() throws Exception {
         assertEquals("FastBatchNormalization with fused swish", json("--mode", "train").get("batchNorm").asText());
         assertEquals("FastBatchNormalization", json("--mode", "train", "--unfused-swish").get("batchNorm").asText());
-        assertEquals("FastDepthwiseConvolution2D", json("--mode", "train").get("depthwise").asText());
-        assertEquals("DL4J DepthwiseConvolution2D",
-                json("--mode", "train", "--dl4j-depthwise").get("depthwise").asText());
+        assertEquals("FastConvolution2D, FastDepthwiseConvolution2D",
+                json("--mode", "train").get("convolutions").asText());
+        assertEquals("DL4J ConvolutionLayer, DepthwiseConvolution2D",
+                json("--mode", "train", "--dl4j-convolutions").get("convolutions").asText());
         assertEquals("DL4J BatchNormalization", json("--mode", "train", "--dl4j-batch-norm").get("batchNorm").asText());
     }
 

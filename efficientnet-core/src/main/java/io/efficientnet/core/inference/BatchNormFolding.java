@@ -1,6 +1,7 @@
 package io.efficientnet.core.inference;
 
 import io.efficientnet.core.layers.FastBatchNormalization;
+import io.efficientnet.core.layers.FastConvolution2D;
 import io.efficientnet.core.layers.FastDepthwiseConvolution2D;
 import io.efficientnet.core.layers.StableSwish;
 import org.deeplearning4j.nn.api.Layer;
@@ -188,7 +189,7 @@ public final class BatchNormFolding {
 
     /** A plain or depthwise convolution (not separable, deconvolution, …) with identity activation, NCHW. */
     private static boolean isFoldable(ConvolutionLayer conv) {
-        boolean plainOrDepthwise = conv.getClass() == ConvolutionLayer.class
+        boolean plainOrDepthwise = conv.getClass() == ConvolutionLayer.class || conv.getClass() == FastConvolution2D.class
                 || conv.getClass() == DepthwiseConvolution2D.class
                 || conv.getClass() == FastDepthwiseConvolution2D.class;
         return plainOrDepthwise && conv.getActivationFn() instanceof ActivationIdentity

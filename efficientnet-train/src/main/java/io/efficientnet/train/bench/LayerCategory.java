@@ -2,6 +2,7 @@ package io.efficientnet.train.bench;
 
 import io.efficientnet.core.layers.ChannelScaleVertex;
 import io.efficientnet.core.layers.FastBatchNormalization;
+import io.efficientnet.core.layers.FastConvolution2D;
 import org.deeplearning4j.nn.conf.graph.ElementWiseVertex;
 import org.deeplearning4j.nn.conf.graph.GraphVertex;
 import org.deeplearning4j.nn.conf.graph.LayerVertex;
@@ -64,7 +65,8 @@ public enum LayerCategory {
         if (layer instanceof DepthwiseConvolution2D) {
             return DEPTHWISE;
         }
-        if (layer instanceof ConvolutionLayer conv && conv.getClass() == ConvolutionLayer.class) {
+        if (layer instanceof ConvolutionLayer conv
+                && (conv.getClass() == ConvolutionLayer.class || conv.getClass() == FastConvolution2D.class)) {
             if (input instanceof InputType.InputTypeConvolutional c && c.getHeight() == 1 && c.getWidth() == 1) {
                 return SE_CONV;
             }

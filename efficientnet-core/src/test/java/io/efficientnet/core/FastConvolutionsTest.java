@@ -1,10 +1,13 @@
 package io.efficientnet.core;
 
+import io.efficientnet.core.layers.FastConvolution2D;
+import io.efficientnet.core.layers.FastConvolution2DLayer;
 import io.efficientnet.core.layers.FastDepthwiseConvolution2D;
 import io.efficientnet.core.layers.FastDepthwiseConvolution2DLayer;
 import org.deeplearning4j.nn.api.Layer;
 import org.deeplearning4j.nn.conf.ConvolutionMode;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
+import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
 import org.deeplearning4j.nn.conf.layers.DepthwiseConvolution2D;
 import org.deeplearning4j.nn.gradient.Gradient;
 import org.deeplearning4j.nn.graph.ComputationGraph;
@@ -26,11 +29,12 @@ import static io.efficientnet.core.inference.BatchNormTestSupport.relativeError;
 import static org.junit.jupiter.api.Assertions.*;
 
 /**
- * {@link FastDepthwiseConvolution2D} against DL4J's {@code DepthwiseConvolution2D}: forward output, input gradient,
- * weight and bias gradients, on the vectorised path (stride 1, k ≥ 5, float32), the {@code depthwise_conv2d_bp} path
- * without the recomputed forward pass, and the cases left to DL4J.
+ * {@link FastDepthwiseConvolution2D} and {@link FastConvolution2D} against DL4J's {@code DepthwiseConvolution2D} and
+ * {@code ConvolutionLayer}: forward output, input gradient, weight and bias gradients, on the vectorised depthwise path
+ * (stride 1, k ≥ 5, float32), the {@code depthwise_conv2d_bp} / {@code conv2d_bp} paths without the recomputed
+ * forward pass, and the cases left to DL4J; and the whole gradient of a small EfficientNet.
  */
-class FastDepthwiseConvolutionTest {
+class FastConvolutionsTest {
 
     private static final LayerWorkspaceMgr NO_WS = LayerWorkspaceMgr.noWorkspaces();
 
@@ -49,7 +53,7 @@ class FastDepthwiseConvolutionTest {
                 Arguments.of(DataType.FLOAT, new long[] {2, 6, 14, 14}, 5, 1, true, false, Activation.TANH));
     }
 
-    private static Layer instantiate(DepthwiseConvolution2D conf, DataType type, ConvolutionMode mode) {
+    private static Layer instantiate(ConvolutionLayer conf, DataType type, ConvolutionMode mode) {
         NeuralNetConfiguration nnc = new NeuralNetConfiguration.Builder().dataType(type).convolutionMode(mode)
                 .layer(conf).build();
         long n = conf.initializer().numParams(nnc);
@@ -70,13 +74,18 @@ class FastDepthwiseConvolutionTest {
 
     @ParameterizedTest
     @MethodSource("cases")
-    void gradientsMatchDl4j(DataType type, long[] shape, int k, int stride, boolean same, boolean bias,
+    void depthwiseGradientsMatchDl4j(DataType type, long[] shape, int k, int stride, boolean same, boolean bias,
             Activation activation) {
         ConvolutionMode mode = same ? ConvolutionMode.Same : ConvolutionMode.Truncate;
         Layer dl4j = instantiate(builder(shape[1], k, stride, same, bias, activation).build(), type, mode);
         Layer fast = instantiate(new FastDepthwiseConvolution2D(builder(shape[1], k, stride, same, bias, activation)),
                 type, mode);
         assertInstanceOf(FastDepthwiseConvolution2DLayer.class, fast);
+        compare(dl4j, fast, type, shape);
+    }
+
+    /** Same parameters into both layers, then every result of {@link #run} compared. */
+    private static void compare(Layer dl4j, Layer fast, DataType type, long[] shape) {
         Nd4j.getRandom().setSeed(17);
         // parameter by parameter: M2.1's depthwise layer does not read setParams(params()) back in the same order
         for (String key : dl4j.paramTable().keySet()) {
@@ -100,6 +109,34 @@ class FastDepthwiseConvolutionTest {
         }
     }
 
+    /** type, [N, C, H, W], output channels, kernel, stride, SAME (else explicit padding (k−1)/2), bias, activation. */
+    static Stream<Arguments> convolutionCases() {
+        return Stream.of(
+                Arguments.of(DataType.FLOAT, new long[] {2, 16, 14, 14}, 24, 1, 1, true, false, Activation.IDENTITY),
+                Arguments.of(DataType.FLOAT, new long[] {3, 40, 7, 9}, 8, 1, 1, true, true, Activation.IDENTITY),
+                Arguments.of(DataType.FLOAT, new long[] {2, 3, 17, 16}, 8, 3, 2, true, false, Activation.IDENTITY),
+                Arguments.of(DataType.FLOAT, new long[] {2, 3, 16, 16}, 8, 3, 1, false, true, Activation.IDENTITY),
+                Arguments.of(DataType.DOUBLE, new long[] {2, 16, 14, 14}, 24, 1, 1, true, true, Activation.IDENTITY),
+                Arguments.of(DataType.DOUBLE, new long[] {2, 3, 15, 15}, 8, 3, 2, true, false, Activation.IDENTITY),
+                Arguments.of(DataType.FLOAT, new long[] {2, 16, 14, 14}, 24, 1, 1, true, false, Activation.SIGMOID));
+    }
+
+    @ParameterizedTest
+    @MethodSource("convolutionCases")
+    void convolutionGradientsMatchDl4j(DataType type, long[] shape, int out, int k, int stride, boolean same,
+            boolean bias, Activation activation) {
+        ConvolutionMode mode = same ? ConvolutionMode.Same : ConvolutionMode.Truncate;
+        java.util.function.Supplier<ConvolutionLayer.Builder> builder = () -> {
+            ConvolutionLayer.Builder b = new ConvolutionLayer.Builder(k, k).stride(stride, stride).nIn(shape[1])
+                    .nOut(out).hasBias(bias).activation(activation);
+            return same ? b : b.padding((k - 1) / 2, (k - 1) / 2);
+        };
+        Layer dl4j = instantiate(builder.get().build(), type, mode);
+        Layer fast = instantiate(new FastConvolution2D(builder.get()), type, mode);
+        assertInstanceOf(FastConvolution2DLayer.class, fast);
+        compare(dl4j, fast, type, shape);
+    }
+
     /** Output, input gradient, weight gradient, bias gradient (null without bias). */
     private static INDArray[] run(Layer layer, INDArray x) {
         layer.setInput(x.dup(), NO_WS);
@@ -112,9 +149,9 @@ class FastDepthwiseConvolutionTest {
                 db == null ? null : db.dup()};
     }
 
-    private static ComputationGraph smallNet(DataType type, boolean fastDepthwise) {
+    private static ComputationGraph smallNet(DataType type, boolean fastConvolutions) {
         return EfficientNet.builder().phi(-3).resolution(64).numClasses(3).updater(new Sgd(0.05)).dataType(type)
-                .dropoutRate(0).dropPathRate(0).fastDepthwise(fastDepthwise).build().init();
+                .dropoutRate(0).dropPathRate(0).fastConvolutions(fastConvolutions).build().init();
     }
 
     private static INDArray gradient(ComputationGraph net, INDArray x, INDArray y) {
@@ -132,8 +169,10 @@ class FastDepthwiseConvolutionTest {
     @Test
     void efficientNetGradientsMatchDl4j() {
         ComputationGraph reference = smallNet(DataType.DOUBLE, false);
-        assertInstanceOf(FastDepthwiseConvolution2D.class,
-                smallNet(DataType.FLOAT, true).getLayer("block3b_dwconv").conf().getLayer());
+        ComputationGraph probe = smallNet(DataType.FLOAT, true);
+        assertInstanceOf(FastDepthwiseConvolution2D.class, probe.getLayer("block3b_dwconv").conf().getLayer());
+        assertInstanceOf(FastConvolution2D.class, probe.getLayer("block3b_expand_conv").conf().getLayer());
+        assertEquals(ConvolutionLayer.class, probe.getLayer("block3b_se_reduce").conf().getLayer().getClass());
         assertEquals(5, ((DepthwiseConvolution2D) reference.getLayer("block3b_dwconv").conf().getLayer())
                 .getKernelSize()[0], "the test covers 5×5 stride-1 blocks");
         Nd4j.getRandom().setSeed(29);
