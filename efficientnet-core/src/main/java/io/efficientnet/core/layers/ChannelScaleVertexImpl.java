@@ -1,5 +1,6 @@
 package io.efficientnet.core.layers;
 
+import io.efficientnet.core.kernels.ChannelScaleKernels;
 import org.deeplearning4j.nn.api.Layer;
 import org.deeplearning4j.nn.api.MaskState;
 import org.deeplearning4j.nn.gradient.Gradient;
@@ -13,7 +14,10 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.ops.impl.broadcast.BroadcastMulOp;
 import org.nd4j.linalg.factory.Nd4j;
 
-/** Runtime of {@link ChannelScaleVertex}: {@code out[n,c,h,w] = x[n,c,h,w] · g[n,c]}. */
+/**
+ * Runtime of {@link ChannelScaleVertex}: {@code out[n,c,h,w] = x[n,c,h,w] · g[n,c]}; dense float32 arrays through
+ * {@link ChannelScaleKernels} (one pass each way), others through ND4J's broadcast operations.
+ */
 public class ChannelScaleVertexImpl extends BaseGraphVertex {
 
     /** Creates the runtime vertex. */
@@ -29,6 +33,11 @@ public class ChannelScaleVertexImpl extends BaseGraphVertex {
     @Override
     public Layer getLayer() {
         return null;
+    }
+
+    /** The gate values in [n·C + c] order as floats. */
+    private static float[] floats(INDArray gate) {
+        return gate.castTo(DataType.FLOAT).dup('c').data().asFloat();
     }
 
     private static INDArray gateMatrix(INDArray gate) {
@@ -47,6 +56,10 @@ public class ChannelScaleVertexImpl extends BaseGraphVertex {
                     + java.util.Arrays.toString(x.shape()) + " and " + java.util.Arrays.toString(inputs[1].shape()));
         }
         INDArray out = workspaceMgr.createUninitialized(ArrayType.ACTIVATIONS, x.dataType(), x.shape(), 'c');
+        if (ChannelScaleKernels.accepts(x, out)) {
+            ChannelScaleKernels.forward(x, out, floats(g));
+            return out;
+        }
         Nd4j.getExecutioner().exec(new BroadcastMulOp(x, g.castTo(x.dataType()), out, 0, 1));
         return out;
     }
@@ -59,10 +72,15 @@ public class ChannelScaleVertexImpl extends BaseGraphVertex {
         INDArray x = inputs[0];
         INDArray g = gateMatrix(inputs[1]);
         INDArray dx = workspaceMgr.createUninitialized(ArrayType.ACTIVATION_GRAD, epsilon.dataType(), x.shape(), 'c');
-        Nd4j.getExecutioner().exec(new BroadcastMulOp(epsilon, g, dx, 0, 1));
         // dL/dg[n,c] = sum_{h,w} eps[n,c,h,w] * x[n,c,h,w]
         INDArray dg = workspaceMgr.createUninitialized(ArrayType.ACTIVATION_GRAD, epsilon.dataType(),
                 inputs[1].shape(), 'c');
+        if (ChannelScaleKernels.accepts(x, epsilon, dx)) {
+            double[] sums = ChannelScaleKernels.backward(x, epsilon, dx, floats(g));
+            dg.assign(Nd4j.createFromArray(sums).castTo(dg.dataType()).reshape(dg.shape()));
+            return new Pair<>(null, new INDArray[] {dx, dg});
+        }
+        Nd4j.getExecutioner().exec(new BroadcastMulOp(epsilon, g, dx, 0, 1));
         INDArray prod = epsilon.mul(x);
         dg.assign(prod.sum(2, 3).reshape(inputs[1].shape()));
         return new Pair<>(null, new INDArray[] {dx, dg});
