@@ -5,6 +5,7 @@ import io.efficientnet.core.layers.DropPath;
 import io.efficientnet.core.layers.FastBatchNormalization;
 import io.efficientnet.core.layers.FastConvolution2D;
 import io.efficientnet.core.layers.FastDepthwiseConvolution2D;
+import io.efficientnet.core.layers.FastGlobalPooling;
 import io.efficientnet.core.layers.ReferenceWeightInit;
 import io.efficientnet.core.layers.StableSwish;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
@@ -18,7 +19,6 @@ import org.deeplearning4j.nn.conf.layers.BatchNormalization;
 import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
 import org.deeplearning4j.nn.conf.layers.DepthwiseConvolution2D;
 import org.deeplearning4j.nn.conf.layers.DropoutLayer;
-import org.deeplearning4j.nn.conf.layers.GlobalPoolingLayer;
 import org.deeplearning4j.nn.conf.layers.OutputLayer;
 import org.deeplearning4j.nn.conf.layers.PoolingType;
 import org.nd4j.linalg.activations.Activation;
@@ -141,7 +141,7 @@ public final class GraphAssembler {
         x = conv("top_conv", x, arch.blocks().get(arch.blocks().size() - 1).outputFilters(), arch.topFilters(), 1, 1);
         x = batchNormSwish("top", x, arch.topFilters());
         if (options.includeTop()) {
-            graph.addLayer("avg_pool", new GlobalPoolingLayer.Builder(PoolingType.AVG).build(), x);
+            graph.addLayer("avg_pool", new FastGlobalPooling(PoolingType.AVG, true), x);
             x = "avg_pool";
             if (options.dropoutRate() > 0) {
                 graph.addLayer("top_dropout", new DropoutLayer.Builder()
@@ -157,7 +157,7 @@ public final class GraphAssembler {
         } else {
             String name = outputName(options);
             PoolingType type = options.pooling() == Pooling.AVG ? PoolingType.AVG : PoolingType.MAX;
-            graph.addLayer(name, new GlobalPoolingLayer.Builder(type).build(), x);
+            graph.addLayer(name, new FastGlobalPooling(type, true), x);
             graph.setOutputs(name);
         }
         return graph.build();
@@ -178,8 +178,7 @@ public final class GraphAssembler {
         x = batchNormSwish(p, p + "_dwconv", expanded);
         if (b.hasSqueezeExcite()) {
             int squeezed = b.squeezeFilters();
-            graph.addLayer(p + "_se_squeeze", new GlobalPoolingLayer.Builder(PoolingType.AVG)
-                    .collapseDimensions(false).build(), x);
+            graph.addLayer(p + "_se_squeeze", new FastGlobalPooling(PoolingType.AVG, false), x);
             graph.addLayer(p + "_se_reduce", new ConvolutionLayer.Builder(1, 1).nIn(expanded).nOut(squeezed)
                     .hasBias(true).activation(SWISH).weightInit(CONV_INIT).build(), p + "_se_squeeze");
             graph.addLayer(p + "_se_expand", new ConvolutionLayer.Builder(1, 1).nIn(squeezed).nOut(expanded)

@@ -31,6 +31,11 @@ public final class ChannelScaleKernels {
         return dGate;
     }
 
+    /** Every element of feature map {@code n·C + c} of {@code out} set to {@code value[n·C + c]}. */
+    public static void fillMaps(INDArray out, float[] value) {
+        VectorChannelScale.fillRows(DirectFloats.of(out), rows(out), hw(out), value);
+    }
+
     private static int rows(INDArray x) {
         return Math.toIntExact(x.size(0) * x.size(1));
     }

@@ -41,6 +41,23 @@ final class VectorChannelScale {
         });
     }
 
+    /** {@code out[r, ·] = value[r]}. */
+    static void fillRows(ByteBuffer out, int rows, int hw, float[] value) {
+        Parallel.forRows(rows, hw, (from, to) -> {
+            for (int r = from; r < to; r++) {
+                FloatVector v = FloatVector.broadcast(SPECIES, value[r]);
+                int start = r * hw;
+                int i = 0;
+                for (int upper = SPECIES.loopBound(hw); i < upper; i += LANES) {
+                    v.intoByteBuffer(out, 4 * (start + i), ORDER);
+                }
+                for (; i < hw; i++) {
+                    out.putFloat(4 * (start + i), value[r]);
+                }
+            }
+        });
+    }
+
     private static void scaleRow(ByteBuffer in, ByteBuffer out, int start, int len, float g) {
         int i = 0;
         for (int upper = SPECIES.loopBound(len); i < upper; i += LANES) {
