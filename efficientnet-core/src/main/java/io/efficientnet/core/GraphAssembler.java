@@ -36,9 +36,10 @@ public final class GraphAssembler {
 
     /** Name of the graph's input. */
     public static final String INPUT = "input";
-    private static final String ACTIVATION_SUFFIX = "_activation";
     /** Feature strides exposed by the multi-scale option. */
     public static final int[] FEATURE_STRIDES = {2, 4, 8, 16, 32};
+
+    private static final String ACTIVATION_SUFFIX = "_activation";
 
     private static final ReferenceWeightInit CONV_INIT = new ReferenceWeightInit(ReferenceWeightInit.Kind.CONV);
     private static final ReferenceWeightInit DEPTHWISE_INIT =
