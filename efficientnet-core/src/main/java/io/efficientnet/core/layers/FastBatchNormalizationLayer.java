@@ -85,11 +85,9 @@ public class FastBatchNormalizationLayer extends BatchNormalization {
             out2.assign(x2);
             out2.subiColumnVector(column(mean, n, workspaceMgr, work));
         }
-        double[] gamma = vector(BatchNormalizationParamInitializer.GAMMA);
         double[] beta = vector(BatchNormalizationParamInitializer.BETA);
-        double[] scale = new double[(int) c];
+        double[] scale = scale(var);
         for (int j = 0; j < c; j++) {
-            scale[j] = gamma[j] / Math.sqrt(var[j] + layerConf().getEps());
             shift[j] = beta[j] - shift[j] * scale[j];
         }
         out2.muliColumnVector(column(scale, n, workspaceMgr, work));
@@ -134,10 +132,7 @@ public class FastBatchNormalizationLayer extends BatchNormalization {
 
         // dx2 = x̂ = (x - mean)·invstd (normalised first, as DL4J does, so that huge activations cannot overflow
         // the products below); per-channel sums of dy and dy·x̂
-        double[] invStd = new double[c];
-        for (int j = 0; j < c; j++) {
-            invStd[j] = 1.0 / Math.sqrt(batchVar[j] + layerConf().getEps());
-        }
+        double[] invStd = batchInvStd();
         dx2.assign(x2);
         dx2.subiColumnVector(column(batchMean, n, workspaceMgr, ArrayType.BP_WORKING_MEM));
         dx2.muliColumnVector(column(invStd, n, workspaceMgr, ArrayType.BP_WORKING_MEM));
@@ -161,13 +156,7 @@ public class FastBatchNormalizationLayer extends BatchNormalization {
         dx2.addiColumnVector(column(s, n, workspaceMgr, ArrayType.BP_WORKING_MEM));
         dx2.muliColumnVector(column(k, n, workspaceMgr, ArrayType.BP_WORKING_MEM));
 
-        Gradient g = new DefaultGradient();
-        g.setGradientFor(BatchNormalizationParamInitializer.GAMMA,
-                write(gradientViews.get(BatchNormalizationParamInitializer.GAMMA), dGamma));
-        g.setGradientFor(BatchNormalizationParamInitializer.BETA,
-                write(gradientViews.get(BatchNormalizationParamInitializer.BETA), sumDy));
-        runningStatisticUpdates(g);
-        return new Pair<>(g, dx);
+        return gradients(dGamma, sumDy, dx);
     }
 
     /** {@link #preOutput} with the vectorised passes: statistics (training) in two reads, output in one pass. */
@@ -183,12 +172,7 @@ public class FastBatchNormalizationLayer extends BatchNormalization {
             mean = vector(BatchNormalizationParamInitializer.GLOBAL_MEAN);
             var = runningVariance();
         }
-        double[] gamma = vector(BatchNormalizationParamInitializer.GAMMA);
-        double[] scale = new double[gamma.length];
-        for (int j = 0; j < scale.length; j++) {
-            scale[j] = gamma[j] / Math.sqrt(var[j] + layerConf().getEps());
-        }
-        BatchNormKernels.normalize(in, out, floats(mean), floats(scale),
+        BatchNormKernels.normalize(in, out, floats(mean), floats(scale(var)),
                 floats(vector(BatchNormalizationParamInitializer.BETA)), swish);
         return out;
     }
@@ -205,17 +189,15 @@ public class FastBatchNormalizationLayer extends BatchNormalization {
         long n = in.size(0);
         int c = (int) in.size(1);
         double m = (double) n * in.size(2) * in.size(3);
+        double[] invStd = batchInvStd();
         double[] gamma = vector(BatchNormalizationParamInitializer.GAMMA);
-        double[] beta = vector(BatchNormalizationParamInitializer.BETA);
-        double[] invStd = new double[c];
         double[] scale = new double[c];
         for (int j = 0; j < c; j++) {
-            invStd[j] = 1.0 / Math.sqrt(batchVar[j] + layerConf().getEps());
             scale[j] = gamma[j] * invStd[j];
         }
         float[] meanF = floats(batchMean);
         float[] scaleF = floats(scale);
-        float[] betaF = floats(beta);
+        float[] betaF = floats(vector(BatchNormalizationParamInitializer.BETA));
         double[] rowG = new double[(int) n * c];
         double[] rowGx = new double[(int) n * c];
         BatchNormKernels.backwardSums(in, dy, swish ? dx : null, meanF, scaleF, betaF, swish, rowG, rowGx);
@@ -233,13 +215,7 @@ public class FastBatchNormalizationLayer extends BatchNormalization {
             k[j] = (float) (-scale[j] * sumDy[j] / m);
         }
         BatchNormKernels.backwardInput(in, swish ? dx : dy, dx, meanF, a, b, k);
-        Gradient g = new DefaultGradient();
-        g.setGradientFor(BatchNormalizationParamInitializer.GAMMA,
-                write(gradientViews.get(BatchNormalizationParamInitializer.GAMMA), dGamma));
-        g.setGradientFor(BatchNormalizationParamInitializer.BETA,
-                write(gradientViews.get(BatchNormalizationParamInitializer.BETA), sumDy));
-        runningStatisticUpdates(g);
-        return new Pair<>(g, dx);
+        return gradients(dGamma, sumDy, dx);
     }
 
     /** Batch mean and biased variance into {@link #batchMean} / {@link #batchVar}, shifted two-pass as in {@link #moments}. */
@@ -255,15 +231,11 @@ public class FastBatchNormalizationLayer extends BatchNormalization {
         double[] rowSums = new double[(int) n * c];
         double[] rowSquares = new double[(int) n * c];
         BatchNormKernels.centredRowMoments(in, centre, rowSums, rowSquares);
-        double[] delta = foldChannels(rowSums, n, c);
-        double[] sumSq = foldChannels(rowSquares, n, c);
-        batchMean = new double[c];
-        batchVar = new double[c];
+        double[] centreD = new double[c];
         for (int j = 0; j < c; j++) {
-            delta[j] /= m;
-            batchMean[j] = centre[j] + delta[j];
-            batchVar[j] = Math.max(sumSq[j] / m - delta[j] * delta[j], 0.0);
+            centreD[j] = centre[j];
         }
+        storeMoments(centreD, foldChannels(rowSums, n, c), foldChannels(rowSquares, n, c), m);
     }
 
     private static float[] floats(double[] values) {
@@ -272,6 +244,36 @@ public class FastBatchNormalizationLayer extends BatchNormalization {
             f[i] = (float) values[i];
         }
         return f;
+    }
+
+    /** γ and β gradients, the running-statistic updates, and the input gradient. */
+    private Pair<Gradient, INDArray> gradients(double[] dGamma, double[] dBeta, INDArray dx) {
+        Gradient g = new DefaultGradient();
+        g.setGradientFor(BatchNormalizationParamInitializer.GAMMA,
+                write(gradientViews.get(BatchNormalizationParamInitializer.GAMMA), dGamma));
+        g.setGradientFor(BatchNormalizationParamInitializer.BETA,
+                write(gradientViews.get(BatchNormalizationParamInitializer.BETA), dBeta));
+        runningStatisticUpdates(g);
+        return new Pair<>(g, dx);
+    }
+
+    /** {@code 1 / sqrt(var + ε)} of the batch variance. */
+    private double[] batchInvStd() {
+        double[] invStd = new double[batchVar.length];
+        for (int j = 0; j < invStd.length; j++) {
+            invStd[j] = 1.0 / Math.sqrt(batchVar[j] + layerConf().getEps());
+        }
+        return invStd;
+    }
+
+    /** {@code γ / sqrt(var + ε)}: the per-channel factor of the normalised output. */
+    private double[] scale(double[] var) {
+        double[] gamma = vector(BatchNormalizationParamInitializer.GAMMA);
+        double[] scale = new double[gamma.length];
+        for (int j = 0; j < scale.length; j++) {
+            scale[j] = gamma[j] / Math.sqrt(var[j] + layerConf().getEps());
+        }
+        return scale;
     }
 
     /** Whether the configuration asks for {@code swish(BN(x))}. */
@@ -310,14 +312,22 @@ public class FastBatchNormalizationLayer extends BatchNormalization {
         INDArray squares = workspaceMgr.createUninitialized(type, dataType, centred.shape(), 'c');
         Nd4j.getExecutioner().exec(new MulOp(centred, centred, squares));
         double[] sumSq = foldChannels(rowSums(squares, workspaceMgr, type), n, (int) c);
-        batchMean = new double[(int) c];
-        batchVar = new double[(int) c];
-        for (int j = 0; j < c; j++) {
+        storeMoments(mean0, delta, sumSq, m);
+        return delta;
+    }
+
+    /**
+     * From the centre of the second pass, the per-channel sums of centred values ({@code delta}, turned into their
+     * mean here) and of their squares: {@link #batchMean} and the biased {@link #batchVar}.
+     */
+    private void storeMoments(double[] centre, double[] delta, double[] sumSq, double m) {
+        batchMean = new double[centre.length];
+        batchVar = new double[centre.length];
+        for (int j = 0; j < centre.length; j++) {
             delta[j] /= m;
-            batchMean[j] = mean0[j] + delta[j];
+            batchMean[j] = centre[j] + delta[j];
             batchVar[j] = Math.max(sumSq[j] / m - delta[j] * delta[j], 0.0);
         }
-        return delta;
     }
 
     /** Row sums of a C-order matrix as one matrix–vector product with a ones vector. */
