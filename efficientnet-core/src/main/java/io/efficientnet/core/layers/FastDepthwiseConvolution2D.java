@@ -9,7 +9,6 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 import java.util.Collection;
-import java.util.Map;
 
 /**
  * DL4J's {@link DepthwiseConvolution2D} configuration with a faster backward pass
@@ -33,14 +32,8 @@ public class FastDepthwiseConvolution2D extends DepthwiseConvolution2D {
             int layerIndex, INDArray layerParamsView, boolean initializeParams, DataType networkDataType) {
         LayerValidation.assertNInNOutSet("FastDepthwiseConvolution2D", getLayerName(), layerIndex, getNIn(),
                 getNOut());
-        FastDepthwiseConvolution2DLayer ret = new FastDepthwiseConvolution2DLayer(conf, networkDataType);
-        ret.setListeners(trainingListeners);
-        ret.setIndex(layerIndex);
-        ret.setParamsViewArray(layerParamsView);
-        Map<String, INDArray> paramTable = initializer().init(conf, layerParamsView, initializeParams);
-        ret.setParamTable(paramTable);
-        ret.setConf(conf);
-        return ret;
+        return RuntimeLayers.wire(new FastDepthwiseConvolution2DLayer(conf, networkDataType), this, conf,
+                trainingListeners, layerIndex, layerParamsView, initializeParams);
     }
 
     @Override
