@@ -48,11 +48,11 @@ public final class DirectFloats {
     }
 
     /**
-     * Whether the strides are the canonical ones of the array's order. ND4J's {@code Shape.hasDefaultStridesForShape}
+     * Whether the strides are the canonical ones of the array's order (the elements are dense in that order). ND4J's {@code Shape.hasDefaultStridesForShape}
      * also demands strictly descending strides, which rejects dense arrays with a dimension of size 1 (e.g.
      * {@code [2, 3, 1, 2]} with strides {@code [6, 2, 2, 1]}).
      */
-    private static boolean denseStrides(INDArray a) {
+    public static boolean denseStrides(INDArray a) {
         long[] canonical = a.ordering() == 'f' ? ArrayUtil.calcStridesFortran(a.shape()) : ArrayUtil.calcStrides(a.shape());
         return Arrays.equals(a.stride(), canonical);
     }

@@ -218,7 +218,7 @@ public class FastBatchNormalizationLayer extends BatchNormalization {
         return gradients(dGamma, sumDy, dx);
     }
 
-    /** Batch mean and biased variance into {@link #batchMean} / {@link #batchVar}, shifted two-pass as in {@link #moments}. */
+    /** Batch mean and biased variance into {@link #batchMean} / {@link #batchVar}, shifted two-pass as {@link #moments}. */
     private void kernelMoments(INDArray in) {
         long n = in.size(0);
         int c = (int) in.size(1);

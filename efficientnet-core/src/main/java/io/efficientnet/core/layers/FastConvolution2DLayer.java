@@ -1,6 +1,5 @@
 package io.efficientnet.core.layers;
 
-import org.deeplearning4j.nn.conf.CNN2DFormat;
 import org.deeplearning4j.nn.conf.ConvolutionMode;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.gradient.DefaultGradient;
@@ -9,9 +8,7 @@ import org.deeplearning4j.nn.layers.convolution.ConvolutionLayer;
 import org.deeplearning4j.nn.params.ConvolutionParamInitializer;
 import org.deeplearning4j.nn.workspace.ArrayType;
 import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
-import org.deeplearning4j.util.ConvolutionUtils;
 import org.nd4j.common.primitives.Pair;
-import org.nd4j.linalg.activations.impl.ActivationIdentity;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.ops.DynamicCustomOp;
@@ -35,10 +32,7 @@ public class FastConvolution2DLayer extends ConvolutionLayer {
     public Pair<Gradient, INDArray> backpropGradient(INDArray epsilon, LayerWorkspaceMgr workspaceMgr) {
         assertInputSet(true);
         org.deeplearning4j.nn.conf.layers.ConvolutionLayer conf = layerConf();
-        int[] dilation = conf.getDilation();
-        if (input.rank() != 4 || conf.getCnn2dDataFormat() != CNN2DFormat.NCHW
-                || !(conf.getActivationFn() instanceof ActivationIdentity) || conf.getWeightNoise() != null
-                || conf.getIDropout() != null) {
+        if (!ConvolutionBackprop.direct(conf, input)) {
             return super.backpropGradient(epsilon, workspaceMgr);
         }
         INDArray in = input.castTo(dataType);
@@ -46,15 +40,8 @@ public class FastConvolution2DLayer extends ConvolutionLayer {
         INDArray w = getParam(ConvolutionParamInitializer.WEIGHT_KEY);
         int[] kernel = conf.getKernelSize();
         int[] strides = conf.getStride();
-        int[] pad;
-        if (convolutionMode == ConvolutionMode.Same) {
-            int[] outSize = ConvolutionUtils.getOutputSize(in, kernel, strides, null, convolutionMode, dilation,
-                    CNN2DFormat.NCHW);
-            pad = ConvolutionUtils.getSameModeTopLeftPadding(outSize, new int[] {(int) in.size(2), (int) in.size(3)},
-                    kernel, strides, dilation);
-        } else {
-            pad = conf.getPadding();
-        }
+        int[] dilation = conf.getDilation();
+        int[] pad = ConvolutionBackprop.padding(conf, convolutionMode, in);
         INDArray weightGradView = gradientViews.get(ConvolutionParamInitializer.WEIGHT_KEY);
         INDArray biasGradView = gradientViews.get(ConvolutionParamInitializer.BIAS_KEY);
         INDArray dx = workspaceMgr.createUninitialized(ArrayType.ACTIVATION_GRAD, dataType, in.shape(), 'c');

@@ -1,7 +1,7 @@
 package io.efficientnet.core.layers;
 
 import io.efficientnet.core.kernels.DepthwiseKernels;
-import org.deeplearning4j.nn.conf.CNN2DFormat;
+import io.efficientnet.core.kernels.DirectFloats;
 import org.deeplearning4j.nn.conf.ConvolutionMode;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.layers.DepthwiseConvolution2D;
@@ -11,15 +11,12 @@ import org.deeplearning4j.nn.layers.convolution.DepthwiseConvolution2DLayer;
 import org.deeplearning4j.nn.params.DepthwiseConvolutionParamInitializer;
 import org.deeplearning4j.nn.workspace.ArrayType;
 import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
-import org.deeplearning4j.util.ConvolutionUtils;
 import org.nd4j.common.primitives.Pair;
-import org.nd4j.linalg.activations.impl.ActivationIdentity;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.ops.DynamicCustomOp;
 import org.nd4j.linalg.factory.Nd4j;
 
-import java.util.Arrays;
 
 /**
  * Runtime of {@link FastDepthwiseConvolution2D}. The forward pass is DL4J's. The backward pass, for an identity
@@ -45,41 +42,29 @@ public class FastDepthwiseConvolution2DLayer extends DepthwiseConvolution2DLayer
         assertInputSet(true);
         DepthwiseConvolution2D conf = (DepthwiseConvolution2D) layerConf();
         int[] dilation = conf.getDilation();
-        if (input.rank() != 4 || conf.getCnn2dDataFormat() != CNN2DFormat.NCHW
-                || !(conf.getActivationFn() instanceof ActivationIdentity) || conf.getWeightNoise() != null
-                || conf.getIDropout() != null || dilation[0] != 1 || dilation[1] != 1) {
+        if (!ConvolutionBackprop.direct(conf, input) || dilation[0] != 1 || dilation[1] != 1) {
             return super.backpropGradient(epsilon, workspaceMgr);
         }
         INDArray in = this.input.castTo(dataType);
         INDArray dz = epsilon.castTo(dataType);
-        if (dz.ordering() != 'c' || !Arrays.equals(dz.stride(),
-                org.nd4j.common.util.ArrayUtil.calcStrides(dz.shape()))) {
+        if (dz.ordering() != 'c' || !DirectFloats.denseStrides(dz)) {
             dz = workspaceMgr.dup(ArrayType.BP_WORKING_MEM, dz, 'c');
         }
         INDArray w = getParam(DepthwiseConvolutionParamInitializer.WEIGHT_KEY);
         int kH = (int) w.size(0);
         int kW = (int) w.size(1);
-        int[] kernel = conf.getKernelSize();
         int[] strides = conf.getStride();
         int inH = (int) in.size(2);
         int inW = (int) in.size(3);
-        int[] pad;
-        if (convolutionMode == ConvolutionMode.Same) {
-            int[] outSize = ConvolutionUtils.getOutputSize(in, kernel, strides, null, convolutionMode, dilation,
-                    CNN2DFormat.NCHW);
-            pad = ConvolutionUtils.getSameModeTopLeftPadding(outSize, new int[] {inH, inW}, kernel, strides,
-                    dilation);
-        } else {
-            pad = conf.getPadding();
-        }
+        int[] pad = ConvolutionBackprop.padding(conf, convolutionMode, in);
         INDArray weightGradView = gradientViews.get(DepthwiseConvolutionParamInitializer.WEIGHT_KEY);
         INDArray biasGradView = gradientViews.get(DepthwiseConvolutionParamInitializer.BIAS_KEY);
         INDArray dx = workspaceMgr.create(ArrayType.ACTIVATION_GRAD, dataType, in.shape(), 'c');
 
-        boolean direct = kH == kW && kH >= 5 && kH % 2 == 1 && strides[0] == 1 && strides[1] == 1
+        boolean vectorised = kH == kW && kH >= 5 && kH % 2 == 1 && strides[0] == 1 && strides[1] == 1
                 && pad[0] == (kH - 1) / 2 && pad[1] == (kW - 1) / 2 && w.size(3) == 1
                 && dz.size(2) == inH && dz.size(3) == inW && DepthwiseKernels.accepts(in, dz, weightGradView);
-        if (direct) {
+        if (vectorised) {
             // kernel turned by 180°: tap (ky, kx) <- (k−1−ky, k−1−kx), i.e. the k·k rows of [k·k, C] in reverse
             int[] reversed = new int[kH * kW];
             for (int t = 0; t < reversed.length; t++) {
