@@ -103,6 +103,31 @@ final class VectorBatchNorm {
         return total;
     }
 
+    /** {@code Σ a·b} over {@code [start, start + len)}, summed like {@link #sum}. */
+    static double dot(ByteBuffer a, ByteBuffer b, int start, int len) {
+        double total = 0;
+        for (int blockStart = 0; blockStart < len; blockStart += BLOCK) {
+            int end = Math.min(len, blockStart + BLOCK);
+            int i = blockStart;
+            float partial = 0f;
+            int upper = blockStart + SPECIES.loopBound(end - blockStart);
+            if (i < upper) {
+                FloatVector acc = FloatVector.fromByteBuffer(SPECIES, a, 4 * (start + i), ORDER)
+                        .mul(FloatVector.fromByteBuffer(SPECIES, b, 4 * (start + i), ORDER));
+                for (i += LANES; i < upper; i += LANES) {
+                    acc = FloatVector.fromByteBuffer(SPECIES, a, 4 * (start + i), ORDER)
+                            .fma(FloatVector.fromByteBuffer(SPECIES, b, 4 * (start + i), ORDER), acc);
+                }
+                partial = acc.reduceLanes(VectorOperators.ADD);
+            }
+            for (; i < end; i++) {
+                partial = Math.fma(a.getFloat(4 * (start + i)), b.getFloat(4 * (start + i)), partial);
+            }
+            total += partial;
+        }
+        return total;
+    }
+
     private static void centredMoments(ByteBuffer x, int start, int len, float centre, double[] sums,
             double[] squares, int row) {
         double s = 0;

@@ -1,7 +1,6 @@
 package io.efficientnet.core.kernels;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 import java.nio.ByteBuffer;
@@ -9,14 +8,14 @@ import java.nio.ByteOrder;
 
 /**
  * The Vector API loops behind {@link ChannelScaleKernels}; loaded only when {@code jdk.incubator.vector} is present.
- * Row {@code r} of the {@code [N·C, H·W]} view is scaled by {@code gate[r]}; sums as in {@link VectorBatchNorm}.
+ * Row {@code r} of the {@code [N·C, H·W]} view is scaled by {@code gate[r]}; the gate gradient is
+ * {@link VectorBatchNorm#dot}.
  */
 final class VectorChannelScale {
 
     private static final VectorSpecies<Float> SPECIES = FloatVector.SPECIES_PREFERRED;
     private static final int LANES = SPECIES.length();
     private static final ByteOrder ORDER = ByteOrder.nativeOrder();
-    private static final int BLOCK = 512;
 
     private VectorChannelScale() {
     }
@@ -35,7 +34,7 @@ final class VectorChannelScale {
             double[] dGate) {
         Parallel.forRows(rows, hw, (from, to) -> {
             for (int r = from; r < to; r++) {
-                dGate[r] = dot(x, dy, r * hw, hw);
+                dGate[r] = VectorBatchNorm.dot(x, dy, r * hw, hw);
                 scaleRow(dy, dx, r * hw, hw, gate[r]);
             }
         });
@@ -67,29 +66,5 @@ final class VectorChannelScale {
         for (; i < len; i++) {
             out.putFloat(4 * (start + i), in.getFloat(4 * (start + i)) * g);
         }
-    }
-
-    private static double dot(ByteBuffer a, ByteBuffer b, int start, int len) {
-        double total = 0;
-        for (int blockStart = 0; blockStart < len; blockStart += BLOCK) {
-            int end = Math.min(len, blockStart + BLOCK);
-            int i = blockStart;
-            float partial = 0f;
-            int upper = blockStart + SPECIES.loopBound(end - blockStart);
-            if (i < upper) {
-                FloatVector acc = FloatVector.fromByteBuffer(SPECIES, a, 4 * (start + i), ORDER)
-                        .mul(FloatVector.fromByteBuffer(SPECIES, b, 4 * (start + i), ORDER));
-                for (i += LANES; i < upper; i += LANES) {
-                    acc = FloatVector.fromByteBuffer(SPECIES, a, 4 * (start + i), ORDER)
-                            .fma(FloatVector.fromByteBuffer(SPECIES, b, 4 * (start + i), ORDER), acc);
-                }
-                partial = acc.reduceLanes(VectorOperators.ADD);
-            }
-            for (; i < end; i++) {
-                partial = Math.fma(a.getFloat(4 * (start + i)), b.getFloat(4 * (start + i)), partial);
-            }
-            total += partial;
-        }
-        return total;
     }
 }
