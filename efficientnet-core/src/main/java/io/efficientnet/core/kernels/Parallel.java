@@ -7,14 +7,15 @@ import java.util.concurrent.ForkJoinTask;
 
 /**
  * Splits an element range over the calling thread and the common fork-join pool, using as many threads as ND4J's own
- * operations may ({@code Nd4j.getEnvironment().maxThreads()}, at most the number of processors).
+ * operations may ({@code Nd4j.getEnvironment().maxThreads()}, at most the number of processors), or the calling thread
+ * alone where {@link KernelThreads#callerOnly()} says so.
  */
 final class Parallel {
 
     /** Below this many elements per thread, a split costs more than it saves. */
     static final int MIN_PER_THREAD = 1 << 15;
 
-    private static final int THREADS = threads();
+    private static final int THREADS = defaultThreads();
 
     /** A half-open range {@code [from, to)} of elements. */
     interface RangeBody {
@@ -26,7 +27,7 @@ final class Parallel {
 
     /** Runs {@code body} over {@code [0, n)} in contiguous chunks whose starts are multiples of {@code align}. */
     static void forRange(int n, int align, RangeBody body) {
-        int parts = (int) Math.min(THREADS, Math.max(1, n / MIN_PER_THREAD));
+        int parts = (int) Math.min(threads(), Math.max(1, n / MIN_PER_THREAD));
         if (parts == 1) {
             body.run(0, n);
             return;
@@ -50,7 +51,7 @@ final class Parallel {
      */
     static void forRows(int rows, int rowLength, RangeBody body) {
         long elements = (long) rows * rowLength;
-        int parts = (int) Math.min(Math.min(THREADS, rows), Math.max(1, elements / MIN_PER_THREAD));
+        int parts = (int) Math.min(Math.min(threads(), rows), Math.max(1, elements / MIN_PER_THREAD));
         if (parts <= 1) {
             body.run(0, rows);
             return;
@@ -68,6 +69,10 @@ final class Parallel {
     }
 
     private static int threads() {
+        return KernelThreads.callerOnly() ? 1 : THREADS;
+    }
+
+    private static int defaultThreads() {
         int cpus = Runtime.getRuntime().availableProcessors();
         try {
             int nd4j = Nd4j.getEnvironment().maxThreads();

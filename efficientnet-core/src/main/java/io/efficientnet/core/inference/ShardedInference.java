@@ -1,0 +1,167 @@
+package io.efficientnet.core.inference;
+
+import io.efficientnet.core.kernels.KernelThreads;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.NDArrayIndex;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * Batch inference split across cores by examples rather than inside each operation: a batch of {@code N} is cut into
+ * up to {@code shards} contiguous shards, each shard runs through its own replica of the network on its own thread,
+ * single-threaded (its OpenMP work capped with {@link NativeThreads}, this project's kernels kept on the thread with
+ * {@link KernelThreads}), and the outputs are concatenated in order.
+ *
+ * <p>Why: on a few cores most of EfficientNet's operations are too small for DL4J to split well, so one forward pass
+ * with two OpenMP threads runs only ~1.1–1.2× faster than with one, while two single-threaded shards run side by
+ * side (BENCHMARKS.md, session 7). It is a throughput tool for batches of at least {@code shards} images; a batch of
+ * one runs as usual, on the calling thread with every thread ND4J may use.
+ *
+ * <p>Each example's output is what {@code model.output(false, input)} gives for it (inference mode: batch norm uses
+ * its running statistics, dropout is off), up to float rounding of operations whose blocking depends on the batch
+ * size. The replicas are built from the model's configuration and read the model's own parameter array (no copy), so
+ * later changes to the model's parameters (training, {@code setParams}) are seen; create this after the model's
+ * parameter array is final (after {@code init}, loading weights or transfer learning), and do not train the model
+ * while an {@link #output} call runs. Calls to {@link #output} are serialised; the object is closed with
+ * {@link #close}.
+ */
+public final class ShardedInference implements AutoCloseable {
+
+    private static final AtomicInteger POOLS = new AtomicInteger();
+
+    private final ComputationGraph model;
+    private final ComputationGraph[] replicas;
+    private final ExecutorService workers;
+    private boolean closed;
+
+    private ShardedInference(ComputationGraph model, int shards) {
+        this.model = model;
+        this.replicas = new ComputationGraph[shards];
+        for (int s = 0; s < shards; s++) {
+            ComputationGraph replica = new ComputationGraph(model.getConfiguration().clone());
+            replica.init(model.params(), false);
+            replicas[s] = replica;
+        }
+        int pool = POOLS.incrementAndGet();
+        AtomicInteger next = new AtomicInteger();
+        this.workers = Executors.newFixedThreadPool(shards, task -> {
+            int index = next.getAndIncrement();
+            Thread t = new Thread(() -> {
+                KernelThreads.callerOnly(true);
+                NativeThreads.limitCurrentThread(1);
+                task.run();
+            }, "efficientnet-shard-" + pool + "-" + index);
+            t.setDaemon(true);
+            return t;
+        });
+    }
+
+    /**
+     * Shards batches for {@code model} over {@code shards} threads.
+     *
+     * @throws IllegalArgumentException if {@code shards < 1} or the model does not have exactly one input and one
+     *                                  output
+     */
+    public static ShardedInference of(ComputationGraph model, int shards) {
+        if (model == null) {
+            throw new IllegalArgumentException("model must not be null");
+        }
+        if (shards < 1) {
+            throw new IllegalArgumentException("shards must be >= 1, got " + shards);
+        }
+        if (model.getNumInputArrays() != 1 || model.getNumOutputArrays() != 1) {
+            throw new IllegalArgumentException("ShardedInference needs a network with one input and one output, got "
+                    + model.getNumInputArrays() + " inputs " + model.getConfiguration().getNetworkInputs() + " and "
+                    + model.getNumOutputArrays() + " outputs " + model.getConfiguration().getNetworkOutputs());
+        }
+        if (model.params() == null) {
+            throw new IllegalArgumentException("the model is not initialised: call init() first");
+        }
+        return new ShardedInference(model, shards);
+    }
+
+    /** The most shards a batch is cut into. */
+    public int shards() {
+        return replicas.length;
+    }
+
+    /**
+     * Whether the shard threads run their native operations single-threaded; false where {@link NativeThreads} is
+     * unavailable (the shards then share the process-wide OpenMP thread count, which still helps, less; running the
+     * JVM with {@code OMP_NUM_THREADS=1} gives the same effect for the whole process).
+     */
+    public boolean nativeThreadsLimited() {
+        return NativeThreads.unavailableReason().isEmpty();
+    }
+
+    /**
+     * The network's output for {@code input}, computed shard by shard in parallel.
+     *
+     * @param input a batch {@code [N, ...]} in the network's input layout
+     * @return the output {@code [N, ...]}, examples in input order
+     * @throws IllegalArgumentException if the input has no examples
+     * @throws IllegalStateException    if this was closed, or a shard failed (with the shard's examples and cause)
+     */
+    public synchronized INDArray output(INDArray input) {
+        if (closed) {
+            throw new IllegalStateException("ShardedInference is closed");
+        }
+        if (input == null || input.rank() < 1 || input.size(0) < 1) {
+            throw new IllegalArgumentException("input must be a batch [N, ...] with N >= 1, got "
+                    + (input == null ? "null" : input.shapeInfoToString()));
+        }
+        long n = input.size(0);
+        int shards = (int) Math.min(replicas.length, n);
+        if (shards == 1) {
+            return model.output(false, input)[0];
+        }
+        INDArray batch = input.ordering() == 'c' ? input : input.dup('c');
+        long[] bounds = bounds(n, shards);
+        List<Future<INDArray>> parts = new ArrayList<>(shards);
+        for (int s = 0; s < shards; s++) {
+            INDArray shard = batch.get(NDArrayIndex.interval(bounds[s], bounds[s + 1]));
+            ComputationGraph replica = replicas[s];
+            parts.add(workers.submit(() -> replica.output(false, shard)[0]));
+        }
+        INDArray[] outputs = new INDArray[shards];
+        for (int s = 0; s < shards; s++) {
+            try {
+                outputs[s] = parts.get(s).get();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted while waiting for shard " + s, e);
+            } catch (ExecutionException e) {
+                throw new IllegalStateException("shard " + s + " of " + shards + " (examples " + bounds[s] + ".."
+                        + (bounds[s + 1] - 1) + " of input " + input.shapeInfoToString().replace('\n', ' ')
+                        + ") failed: " + e.getCause(), e.getCause());
+            }
+        }
+        return Nd4j.concat(0, outputs);
+    }
+
+    /** Example index where each of {@code shards} contiguous shards starts, and {@code n} at the end. */
+    static long[] bounds(long n, int shards) {
+        long[] b = new long[shards + 1];
+        long base = n / shards;
+        long extra = n % shards;
+        for (int s = 0; s < shards; s++) {
+            b[s + 1] = b[s] + base + (s < extra ? 1 : 0);
+        }
+        return b;
+    }
+
+    /** Stops the shard threads; the model itself stays usable. */
+    @Override
+    public synchronized void close() {
+        closed = true;
+        workers.shutdownNow();
+    }
+}

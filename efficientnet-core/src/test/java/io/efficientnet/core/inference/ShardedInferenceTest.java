@@ -1,0 +1,163 @@
+package io.efficientnet.core.inference;
+
+import io.efficientnet.core.EfficientNet;
+import io.efficientnet.core.kernels.KernelThreads;
+import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
+import org.deeplearning4j.nn.conf.graph.ElementWiseVertex;
+import org.deeplearning4j.nn.conf.inputs.InputType;
+import org.deeplearning4j.nn.conf.layers.DenseLayer;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.learning.config.Sgd;
+
+import java.util.concurrent.atomic.AtomicReference;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Batch inference split into shards on replicas: same outputs as one forward pass, parameters shared, bad input. */
+class ShardedInferenceTest {
+
+    private static ComputationGraph net;
+
+    /** A small EfficientNet after two SGD steps, so that batch norm's running statistics are not the initial 0/1. */
+    @BeforeAll
+    static void trainedSmallNet() {
+        net = EfficientNet.builder().phi(-3).resolution(32).numClasses(5).updater(new Sgd(0.1)).seed(3).build()
+                .init();
+        Nd4j.getRandom().setSeed(11);
+        for (int i = 0; i < 2; i++) {
+            net.fit(new INDArray[] {Nd4j.randn(DataType.FLOAT, 6, 3, 32, 32)}, new INDArray[] {oneHot(6, 5)});
+        }
+    }
+
+    private static INDArray oneHot(int n, int classes) {
+        INDArray y = Nd4j.zeros(DataType.FLOAT, n, classes);
+        for (int i = 0; i < n; i++) {
+            y.putScalar(i, i % classes, 1f);
+        }
+        return y;
+    }
+
+    private static void assertSameOutputs(INDArray expected, INDArray actual) {
+        assertArrayEquals(expected.shape(), actual.shape());
+        double diff = expected.sub(actual).amaxNumber().doubleValue();
+        assertTrue(diff <= 1e-5 * Math.max(1, expected.amaxNumber().doubleValue()), "max difference " + diff);
+        assertEquals(expected.argMax(1), actual.argMax(1));
+    }
+
+    @Test
+    void shardedOutputEqualsOneForwardPassForUnevenShards() {
+        Nd4j.getRandom().setSeed(5);
+        INDArray x = Nd4j.randn(DataType.FLOAT, 7, 3, 32, 32);
+        INDArray expected = net.output(false, x)[0];
+        try (ShardedInference sharded = ShardedInference.of(net, 3)) {
+            assertEquals(3, sharded.shards());
+            INDArray out = sharded.output(x);
+            assertSameOutputs(expected, out);
+            // row by row: example i of the batch is example i of the output (shards keep their order)
+            for (int i = 0; i < 7; i++) {
+                assertSameOutputs(net.output(false, x.get(org.nd4j.linalg.indexing.NDArrayIndex.point(i))
+                        .reshape(1, 3, 32, 32))[0], out.getRow(i).reshape(1, 5));
+            }
+            assertSameOutputs(expected, sharded.output(x)); // reusable
+        }
+    }
+
+    @Test
+    void batchesSmallerThanTheShardCountAndNonCOrderInput() {
+        Nd4j.getRandom().setSeed(6);
+        INDArray x = Nd4j.randn(DataType.FLOAT, 2, 3, 32, 32);
+        try (ShardedInference sharded = ShardedInference.of(net, 4)) {
+            assertSameOutputs(net.output(false, x)[0], sharded.output(x));
+            INDArray one = x.get(org.nd4j.linalg.indexing.NDArrayIndex.interval(0, 1)).dup();
+            assertSameOutputs(net.output(false, one)[0], sharded.output(one));
+            INDArray fOrder = x.dup('f');
+            assertSameOutputs(net.output(false, x)[0], sharded.output(fOrder));
+        }
+    }
+
+    @Test
+    void replicasReadTheModelsParameterArray() {
+        ComputationGraph own = net.clone();
+        Nd4j.getRandom().setSeed(7);
+        INDArray x = Nd4j.randn(DataType.FLOAT, 4, 3, 32, 32);
+        try (ShardedInference sharded = ShardedInference.of(own, 2)) {
+            INDArray before = sharded.output(x);
+            own.fit(new INDArray[] {x}, new INDArray[] {oneHot(4, 5)});
+            INDArray after = sharded.output(x);
+            assertFalse(before.equalsWithEps(after, 1e-6), "a training step changed the outputs");
+            assertSameOutputs(own.output(false, x)[0], after);
+        }
+    }
+
+    @Test
+    void shardBoundsAreContiguousAndBalanced() {
+        assertArrayEquals(new long[] {0, 3, 5, 7}, ShardedInference.bounds(7, 3));
+        assertArrayEquals(new long[] {0, 4, 8}, ShardedInference.bounds(8, 2));
+        assertArrayEquals(new long[] {0, 1, 2}, ShardedInference.bounds(2, 2));
+    }
+
+    @Test
+    void badArgumentsAreNamed() {
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> ShardedInference.of(net, 0)).getMessage()
+                .contains("shards must be >= 1, got 0"));
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> ShardedInference.of(null, 2)).getMessage()
+                .contains("model must not be null"));
+        ComputationGraph twoInputs = new ComputationGraph(new NeuralNetConfiguration.Builder().graphBuilder()
+                .addInputs("a", "b").addVertex("sum", new ElementWiseVertex(ElementWiseVertex.Op.Add), "a", "b")
+                .addLayer("out", new DenseLayer.Builder().nOut(2).build(), "sum").setOutputs("out")
+                .setInputTypes(InputType.feedForward(3), InputType.feedForward(3)).build());
+        twoInputs.init();
+        String m = assertThrows(IllegalArgumentException.class, () -> ShardedInference.of(twoInputs, 2)).getMessage();
+        assertTrue(m.contains("one input and one output, got 2 inputs [a, b]"), m);
+        ShardedInference sharded = ShardedInference.of(net, 2);
+        m = assertThrows(IllegalArgumentException.class, () -> sharded.output(null)).getMessage();
+        assertTrue(m.contains("input must be a batch [N, ...] with N >= 1, got null"), m);
+        sharded.close();
+        m = assertThrows(IllegalStateException.class, () -> sharded.output(Nd4j.zeros(DataType.FLOAT, 2, 3, 32, 32)))
+                .getMessage();
+        assertTrue(m.contains("closed"), m);
+    }
+
+    @Test
+    void aFailingShardNamesItsExamples() {
+        try (ShardedInference sharded = ShardedInference.of(net, 2)) {
+            INDArray wrongChannels = Nd4j.zeros(DataType.FLOAT, 4, 5, 32, 32);
+            String m = assertThrows(IllegalStateException.class, () -> sharded.output(wrongChannels)).getMessage();
+            assertTrue(m.contains("shard 0 of 2 (examples 0..1 of input"), m);
+        }
+    }
+
+    /** The test JVM runs with the foreign-function API and native access (parent POM), so shards are capped. */
+    @Test
+    void nativeThreadLimitIsPerThread() throws Exception {
+        assertTrue(NativeThreads.unavailableReason().isEmpty(), NativeThreads.unavailableReason().orElse(""));
+        int before = NativeThreads.currentThreadLimit().orElseThrow();
+        AtomicReference<Object[]> seen = new AtomicReference<>();
+        Thread t = new Thread(() -> {
+            boolean set = NativeThreads.limitCurrentThread(1);
+            KernelThreads.callerOnly(true);
+            seen.set(new Object[] {set, NativeThreads.currentThreadLimit().orElseThrow(), KernelThreads.callerOnly()});
+        });
+        t.start();
+        t.join();
+        assertEquals(true, seen.get()[0]);
+        assertEquals(1, seen.get()[1]);
+        assertEquals(true, seen.get()[2]);
+        assertEquals(before, NativeThreads.currentThreadLimit().orElseThrow(), "other threads keep their limit");
+        assertFalse(KernelThreads.callerOnly());
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> NativeThreads.limitCurrentThread(0))
+                .getMessage().contains("threads must be >= 1, got 0"));
+        try (ShardedInference sharded = ShardedInference.of(net, 2)) {
+            assertTrue(sharded.nativeThreadsLimited());
+        }
+    }
+}
