@@ -2,6 +2,7 @@ package io.efficientnet.core.bench;
 
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
 
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -22,6 +23,7 @@ class JmhBenchmarksTest {
             assertTrue(list.contains(ChannelScaleVertexBenchmark.class.getName()), list);
             assertTrue(list.contains(DropPathBenchmark.class.getName()), list);
             assertTrue(list.contains(DataFormatBenchmark.class.getName()), list);
+            assertTrue(list.contains(BatchNormKernelsBenchmark.class.getName()), list);
         }
     }
 
@@ -37,6 +39,22 @@ class JmhBenchmarksTest {
         assertEquals(b.epsilon.mul(b.gate), grads[0]);
         INDArray dGate = b.epsilon.mul(b.features).sum(2, 3).reshape(2, 3, 1, 1);
         assertTrue(grads[1].equalsWithEps(dGate, 1e-5));
+    }
+
+    @Test
+    void batchNormKernelsBenchmarkNormalisesWithAndWithoutSwish() {
+        BatchNormKernelsBenchmark b = new BatchNormKernelsBenchmark();
+        b.shape = "2x3x4x5";
+        b.setUp();
+        INDArray mean = Nd4j.createFromArray(b.mean).reshape(1, 3, 1, 1);
+        INDArray scale = Nd4j.createFromArray(b.scale).reshape(1, 3, 1, 1);
+        INDArray shift = Nd4j.createFromArray(b.shift).reshape(1, 3, 1, 1);
+        INDArray z = b.x.sub(mean.broadcast(2, 3, 4, 5)).mul(scale.broadcast(2, 3, 4, 5))
+                .add(shift.broadcast(2, 3, 4, 5));
+        assertTrue(b.normalize().equalsWithEps(z, 1e-5));
+        INDArray swish = z.mul(org.nd4j.linalg.ops.transforms.Transforms.sigmoid(z, true));
+        assertTrue(b.normalizeSwish().equalsWithEps(swish, 1e-5));
+        assertEquals(b.x, b.copy());
     }
 
     @Test
