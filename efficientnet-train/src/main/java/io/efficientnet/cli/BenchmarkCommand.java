@@ -83,6 +83,11 @@ public final class BenchmarkCommand implements Callable<Integer> {
                     + "--batch-size one-image requests at once (server-style throughput)")
     Integer parallelInference;
 
+    @Option(names = "--shards", paramLabel = "N",
+            description = "inference through ShardedInference: each batch cut into N shards run side by side, one "
+                    + "single-threaded network replica each (batch throughput on several cores)")
+    Integer shards;
+
     @Option(names = "--data-type", defaultValue = "float32", paramLabel = "TYPE",
             description = "network and input data type: float32, float16 or float64 (default: ${DEFAULT-VALUE}; "
                     + "on CPU float16 runs 26-36x slower than float32 in DL4J 1.0.0-M2.1, see BENCHMARKS.md)")
@@ -122,6 +127,15 @@ public final class BenchmarkCommand implements Callable<Integer> {
         if (optimize && m == BenchmarkMode.TRAIN) {
             throw new IllegalArgumentException("--optimize-for-inference folds batch norms, which changes training; "
                     + "use it with --mode inference");
+        }
+        if (shards != null) {
+            if (shards < 1) {
+                throw new IllegalArgumentException("--shards must be >= 1, got " + shards);
+            }
+            if (m != BenchmarkMode.INFERENCE || parallelInference != null || profile) {
+                throw new IllegalArgumentException("--shards times batch inference: use it with --mode inference, "
+                        + "without --parallel-inference and --profile");
+            }
         }
         DataType type = parseDataType(dataType);
         if (data != null && commandSpec.commandLine().getParseResult().hasMatchedOption("--data-type")) {
@@ -196,6 +210,8 @@ public final class BenchmarkCommand implements Callable<Integer> {
         BenchmarkResult result = parallelInference != null
                 ? io.efficientnet.train.bench.ParallelInferenceBenchmark.run(net, chw, name, spec, parallelInference,
                         notes)
+                : shards != null
+                ? io.efficientnet.train.bench.ShardedInferenceBenchmark.run(net, chw, name, spec, shards, notes)
                 : ModelBenchmark.run(net, chw, name, spec, notes);
         if (json) {
             System.out.println(new ObjectMapper().writeValueAsString(result.toMap()));

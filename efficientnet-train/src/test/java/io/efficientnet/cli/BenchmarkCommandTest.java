@@ -83,6 +83,33 @@ class BenchmarkCommandTest {
     }
 
     @Test
+    void shardedInferenceSplitsEachBatchOverReplicas() throws Exception {
+        // the benchmark itself checks the sharded output against net.output and fails otherwise
+        JsonNode j = json("--mode", "inference", "--shards", "2");
+        assertTrue(j.get("imagesPerSecondMedian").asDouble() > 0);
+        assertEquals(2, j.get("iterationMs").size());
+        assertTrue(j.get("shardedInference").asText().contains("2 shards (at most 1 images each), native threads "
+                + "per shard: 1"), j.toString());
+        for (String[] bad : new String[][] {{"--mode", "train", "--shards", "2"}, {"--shards", "2", "--profile"},
+                {"--shards", "2", "--parallel-inference", "2"}}) {
+            Object[] r = SummaryCommandTest.run(concat(new String[] {"benchmark", "--phi", "-3", "--resolution", "32"},
+                    bad));
+            assertEquals(2, r[0], String.join(" ", bad));
+            assertTrue(((String) r[2]).contains("--shards times batch inference: use it with --mode inference, "
+                    + "without --parallel-inference and --profile"), (String) r[2]);
+        }
+        Object[] r = SummaryCommandTest.run("benchmark", "--shards", "0");
+        assertEquals(2, r[0]);
+        assertTrue(((String) r[2]).contains("--shards must be >= 1, got 0"), (String) r[2]);
+    }
+
+    private static String[] concat(String[] a, String[] b) {
+        String[] all = java.util.Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, all, a.length, b.length);
+        return all;
+    }
+
+    @Test
     void inferenceJsonHasSaneFields() throws Exception {
         JsonNode j = json("--mode", "inference");
         assertEquals("efficientnet-phi-3", j.get("model").asText());

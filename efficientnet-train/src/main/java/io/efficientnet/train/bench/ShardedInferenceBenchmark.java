@@ -1,0 +1,51 @@
+package io.efficientnet.train.bench;
+
+import io.efficientnet.core.inference.NativeThreads;
+import io.efficientnet.core.inference.ShardedInference;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * Throughput of batch inference through {@link ShardedInference}: each timed iteration is one
+ * {@code output(x)} of the spec's batch, cut into {@code shards} single-threaded shards run side by side. The
+ * sharded output of the first iteration is checked against {@code net.output} of the same batch, so a wrong set-up
+ * cannot pass for a fast one.
+ */
+public final class ShardedInferenceBenchmark {
+
+    private ShardedInferenceBenchmark() {
+    }
+
+    /** Runs the benchmark; iteration times are per batch of {@code spec.batchSize()} images. */
+    public static BenchmarkResult run(ComputationGraph net, int[] chw, String model, BenchmarkSpec spec, int shards,
+            Map<String, Object> notes) {
+        if (spec.mode() != BenchmarkMode.INFERENCE) {
+            throw new IllegalArgumentException("sharded inference is for --mode inference");
+        }
+        Nd4j.getRandom().setSeed(spec.seed());
+        DataType type = net.getConfiguration().getDataType();
+        INDArray x = Nd4j.randn(type, spec.batchSize(), chw[0], chw[1], chw[2]);
+        INDArray expected = net.output(false, x)[0];
+        ModelBenchmark.Timing timing;
+        try (ShardedInference sharded = ShardedInference.of(net, shards)) {
+            INDArray first = sharded.output(x);
+            double diff = first.sub(expected).amaxNumber().doubleValue();
+            if (!(diff <= 1e-4 * Math.max(1, expected.amaxNumber().doubleValue()))) {
+                throw new IllegalStateException("sharded output differs from net.output by " + diff);
+            }
+            // the checked call above is the first warm-up iteration
+            timing = ModelBenchmark.time(() -> sharded.output(x), Math.max(0, spec.warmup() - 1), spec.iterations());
+            Map<String, Object> n = new LinkedHashMap<>(notes);
+            n.put("shardedInference", shards + " shards (at most " + (spec.batchSize() + shards - 1) / shards
+                    + " images each), native threads per shard: " + (sharded.nativeThreadsLimited() ? "1"
+                    : "process-wide (" + NativeThreads.unavailableReason().orElse("") + ")"));
+            return new BenchmarkResult(model, spec, chw.clone(), net.numParams(), null, timing.ms(), timing.peak(),
+                    BackendInfo.current(), null, n);
+        }
+    }
+}
