@@ -1,5 +1,6 @@
 package io.efficientnet.cli;
 
+import io.efficientnet.core.inference.ShardedInference;
 import io.efficientnet.train.data.DataSplits;
 import io.efficientnet.train.data.EvalTransform;
 import io.efficientnet.train.data.ImageBatches;
@@ -38,6 +39,11 @@ public final class EvaluateCommand implements Callable<Integer> {
     @Option(names = "--workers", defaultValue = "2", description = "decoding threads (default: ${DEFAULT-VALUE})")
     int workers;
 
+    @Option(names = "--shards", defaultValue = "1", paramLabel = "N",
+            description = "cut each batch into N shards run side by side on single-threaded replicas "
+                    + "(ShardedInference; faster on several cores, same results) (default: ${DEFAULT-VALUE})")
+    int shards;
+
     @Option(names = "--confusion", description = "confusion matrix CSV (default: confusion-matrix.csv beside the model)")
     Path confusion;
 
@@ -49,6 +55,9 @@ public final class EvaluateCommand implements Callable<Integer> {
         if (batchSize < 1 || workers < 1) {
             throw new IllegalArgumentException("--batch-size and --workers must be >= 1, got " + batchSize + " and "
                     + workers);
+        }
+        if (shards < 1) {
+            throw new IllegalArgumentException("--shards must be >= 1, got " + shards);
         }
         SavedModel saved = SavedModel.load(model);
         if (saved.labels() == null) {
@@ -63,7 +72,13 @@ public final class EvaluateCommand implements Callable<Integer> {
         try (ImageBatches batches = new ImageBatches(folder, SampleTransform.of(new EvalTransform(h, w,
                 EvalTransform.CROP_FRACTION)), h, w, batchSize, false, 0, workers, 2, 0, skipped)) {
             batches.setPreProcessor(saved.normalizer());
-            r = Evaluator.evaluate(saved.network(), batches, saved.labels(), null);
+            if (shards > 1) {
+                try (ShardedInference sharded = ShardedInference.of(saved.network(), shards)) {
+                    r = Evaluator.evaluate(sharded::output, batches, saved.labels(), null);
+                }
+            } else {
+                r = Evaluator.evaluate(saved.network(), batches, saved.labels(), null);
+            }
         }
         Path csv = confusion != null ? confusion
                 : model.toAbsolutePath().getParent().resolve("confusion-matrix.csv");

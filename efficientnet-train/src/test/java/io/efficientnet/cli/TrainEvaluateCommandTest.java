@@ -77,6 +77,21 @@ class TrainEvaluateCommandTest {
         }
         assertEquals(12, total, "every evaluated image is in the confusion matrix");
 
+        Object[] sharded = SummaryCommandTest.run("evaluate", "--model", out.resolve("model-final.zip").toString(),
+                "--data", data.toString(), "--confusion", tmp.resolve("confusion-sharded.csv").toString(), "--json",
+                "--shards", "2", "--batch-size", "5");
+        assertEquals(0, sharded[0], sharded[2].toString());
+        JsonNode js = new ObjectMapper().readTree(sharded[1].toString());
+        assertEquals(12, js.get("count").asInt());
+        assertEquals(top1, js.get("top1").asDouble(), "same predictions through ShardedInference");
+        assertEquals(j.get("top5").asDouble(), js.get("top5").asDouble());
+        assertEquals(j.get("loss").asDouble(), js.get("loss").asDouble(), 1e-5);
+        assertEquals(rows, Files.readAllLines(tmp.resolve("confusion-sharded.csv")));
+        Object[] badShards = SummaryCommandTest.run("evaluate", "--model", out.resolve("model-final.zip").toString(),
+                "--data", data.toString(), "--shards", "0");
+        assertEquals(2, badShards[0]);
+        assertTrue(badShards[2].toString().contains("--shards must be >= 1, got 0"), badShards[2].toString());
+
         Object[] text = SummaryCommandTest.run("evaluate", "--model", out.resolve("model-final.zip").toString(),
                 "--data", data.resolve("train").toString(), "--confusion", csv.toString());
         assertEquals(0, text[0], text[2].toString());
