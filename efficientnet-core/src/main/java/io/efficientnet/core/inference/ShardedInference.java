@@ -1,11 +1,13 @@
 package io.efficientnet.core.inference;
 
+import io.efficientnet.core.kernels.DirectFloats;
 import io.efficientnet.core.kernels.KernelThreads;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
 
+import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ExecutionException;
@@ -144,7 +146,33 @@ public final class ShardedInference implements AutoCloseable {
                         + ") failed: " + e.getCause(), e.getCause());
             }
         }
-        return Nd4j.concat(0, outputs);
+        return concat(outputs);
+    }
+
+    /**
+     * The shard outputs one after the other along dimension 0. Float32 outputs are copied in Java into a fresh array:
+     * a native concat on the caller's thread would start an OpenMP team there, whose worker then spins on a core the
+     * next call's shards need; other types go through {@code Nd4j.concat}.
+     */
+    static INDArray concat(INDArray[] parts) {
+        long[] shape = parts[0].shape().clone();
+        shape[0] = 0;
+        for (INDArray p : parts) {
+            shape[0] += p.size(0);
+        }
+        INDArray out = Nd4j.createUninitialized(parts[0].dataType(), shape, 'c');
+        ByteBuffer dst = DirectFloats.of(out);
+        if (dst == null) {
+            return Nd4j.concat(0, parts);
+        }
+        for (INDArray p : parts) {
+            ByteBuffer src = p.ordering() == 'c' ? DirectFloats.of(p) : null;
+            if (src == null) {
+                return Nd4j.concat(0, parts);
+            }
+            dst.put(src);
+        }
+        return out;
     }
 
     /** Example index where each of {@code shards} contiguous shards starts, and {@code n} at the end. */

@@ -106,6 +106,21 @@ class ShardedInferenceTest {
     }
 
     @Test
+    void shardOutputsAreJoinedInOrderForEveryLayout() {
+        INDArray a = Nd4j.arange(0, 6).castTo(DataType.FLOAT).reshape(2, 3);
+        INDArray b = Nd4j.arange(6, 9).castTo(DataType.FLOAT).reshape(1, 3);
+        INDArray expected = Nd4j.arange(0, 9).castTo(DataType.FLOAT).reshape(3, 3);
+        assertEquals(expected, ShardedInference.concat(new INDArray[] {a, b}));
+        assertEquals(expected, ShardedInference.concat(new INDArray[] {a.dup('f'), b}), "'f' order part");
+        assertEquals(expected.castTo(DataType.DOUBLE), ShardedInference.concat(new INDArray[] {
+                a.castTo(DataType.DOUBLE), b.castTo(DataType.DOUBLE)}), "other data types");
+        INDArray four = Nd4j.rand(DataType.FLOAT, 3, 2, 2, 2);
+        assertEquals(four, ShardedInference.concat(new INDArray[] {four.get(
+                org.nd4j.linalg.indexing.NDArrayIndex.interval(0, 1)).dup(), four.get(
+                org.nd4j.linalg.indexing.NDArrayIndex.interval(1, 3))}), "rank 4, a view as a part");
+    }
+
+    @Test
     void badArgumentsAreNamed() {
         assertTrue(assertThrows(IllegalArgumentException.class, () -> ShardedInference.of(net, 0)).getMessage()
                 .contains("shards must be >= 1, got 0"));
