@@ -13,7 +13,9 @@
 #   --quick         smoke test only: tiny shapes (64 px), 1 warm-up + 2 iterations; the numbers mean nothing
 #
 # Shapes (ours and PyTorch alternate per shape): B0 inference batch 8 @224, B0 inference batch 1 @224,
-# B0 training batch 8 @224 (plain SGD on both sides), B3 inference batch 8 @300.
+# B0 training batch 8 @224 (plain SGD on both sides), B3 inference batch 8 @300; then B0 and B3 batch-8 inference
+# again with ours through ShardedInference (`--shards N`, N = --threads: the batch cut into N single-threaded shards)
+# against PyTorch's same standard run (one batch, N intra-op threads; PyTorch has no per-shard equivalent built in).
 # Needs /usr/bin/python3 with torch and torchvision (Debian's python3-torch/python3-torchvision are installed with
 # apt-get when missing). Our CLI is built by bin/efficientnet when needed. Run on an otherwise idle machine: with
 # another process on the cores, OpenMP threads of both libraries wait on each other and times explode.
@@ -56,19 +58,22 @@ if ! "$python" -c 'import torchvision' 2>/dev/null; then
   "${sudo_cmd[@]}" apt-get install -y -q python3-torch python3-torchvision >&2
 fi
 
-# label|variant|mode|batch|resolution
+# label|variant|mode|batch|resolution|extra options for ours
 if [[ $quick -eq 1 ]]; then
-  shapes=("B0 inference, batch 2, 64 px (quick)|b0|inference|2|64"
-          "B0 inference, batch 1, 64 px (quick)|b0|inference|1|64"
-          "B0 training (SGD), batch 2, 64 px (quick)|b0|train|2|64"
-          "B3 inference, batch 2, 64 px (quick)|b3|inference|2|64")
+  shapes=("B0 inference, batch 2, 64 px (quick)|b0|inference|2|64|"
+          "B0 inference, batch 1, 64 px (quick)|b0|inference|1|64|"
+          "B0 training (SGD), batch 2, 64 px (quick)|b0|train|2|64|"
+          "B3 inference, batch 2, 64 px (quick)|b3|inference|2|64|"
+          "B0 inference, batch 2, 64 px, ours --shards $threads (quick)|b0|inference|2|64|--shards $threads")
   warmup=1
   iterations=2
 else
-  shapes=("B0 inference, batch 8, 224 px|b0|inference|8|224"
-          "B0 inference, batch 1, 224 px|b0|inference|1|224"
-          "B0 training (SGD), batch 8, 224 px|b0|train|8|224"
-          "B3 inference, batch 8, 300 px|b3|inference|8|300")
+  shapes=("B0 inference, batch 8, 224 px|b0|inference|8|224|"
+          "B0 inference, batch 1, 224 px|b0|inference|1|224|"
+          "B0 training (SGD), batch 8, 224 px|b0|train|8|224|"
+          "B3 inference, batch 8, 300 px|b3|inference|8|300|"
+          "B0 inference, batch 8, 224 px, ours --shards $threads|b0|inference|8|224|--shards $threads"
+          "B3 inference, batch 8, 300 px, ours --shards $threads|b3|inference|8|300|--shards $threads")
 fi
 
 export OMP_NUM_THREADS="$threads" MKL_NUM_THREADS="$threads"
@@ -83,10 +88,11 @@ results="$(mktemp)"
 trap 'rm -f "$results"' EXIT
 for ((round = 1; round <= rounds; round++)); do
   for s in "${shapes[@]}"; do
-    IFS='|' read -r label variant mode batch res <<<"$s"
+    IFS='|' read -r label variant mode batch res extra <<<"$s"
     common=(--mode "$mode" --batch-size "$batch" --resolution "$res" --warmup "$warmup" --iterations "$iterations")
     echo "compare-pytorch: round $round/$rounds, $label: ours ..." >&2
-    ours="$("$root/bin/efficientnet" benchmark --variant "$variant" "${common[@]}" --learning-rate 0.01 --json)"
+    # shellcheck disable=SC2086
+    ours="$("$root/bin/efficientnet" benchmark --variant "$variant" "${common[@]}" --learning-rate 0.01 $extra --json)"
     echo "compare-pytorch: round $round/$rounds, $label: PyTorch ..." >&2
     torch="$("$python" "$root/bench/torch_bench.py" --variant "$variant" "${common[@]}" --threads "$threads" \
       --learning-rate 0.01)"
