@@ -24,8 +24,10 @@ import java.util.concurrent.atomic.AtomicInteger;
  *
  * <p>Why: on a few cores most of EfficientNet's operations are too small for DL4J to split well, so one forward pass
  * with two OpenMP threads runs only ~1.1–1.2× faster than with one, while two single-threaded shards run side by
- * side (BENCHMARKS.md, session 7). It is a throughput tool for batches of at least {@code shards} images; a batch of
- * one runs as usual, on the calling thread with every thread ND4J may use.
+ * side (BENCHMARKS.md, session 7). A batch smaller than {@code shards} uses one shard per example; a single example
+ * runs on one shard thread, single-threaded, which on the 2-core development machine was also the fastest way to
+ * answer one image (B0: 36–38 ms against 52–54 ms with two OpenMP threads). {@code of(model, 1)} is therefore
+ * single-threaded inference on a thread of its own.
  *
  * <p>Each example's output is what {@code model.output(false, input)} gives for it (inference mode: batch norm uses
  * its running statistics, dropout is off), up to float rounding of operations whose blocking depends on the batch
@@ -39,13 +41,11 @@ public final class ShardedInference implements AutoCloseable {
 
     private static final AtomicInteger POOLS = new AtomicInteger();
 
-    private final ComputationGraph model;
     private final ComputationGraph[] replicas;
     private final ExecutorService workers;
     private boolean closed;
 
     private ShardedInference(ComputationGraph model, int shards) {
-        this.model = model;
         this.replicas = new ComputationGraph[shards];
         for (int s = 0; s < shards; s++) {
             ComputationGraph replica = new ComputationGraph(model.getConfiguration().clone());
@@ -122,9 +122,6 @@ public final class ShardedInference implements AutoCloseable {
         }
         long n = input.size(0);
         int shards = (int) Math.min(replicas.length, n);
-        if (shards == 1) {
-            return model.output(false, input)[0];
-        }
         INDArray batch = input.ordering() == 'c' ? input : input.dup('c');
         long[] bounds = bounds(n, shards);
         List<Future<INDArray>> parts = new ArrayList<>(shards);
@@ -146,7 +143,7 @@ public final class ShardedInference implements AutoCloseable {
                         + ") failed: " + e.getCause(), e.getCause());
             }
         }
-        return concat(outputs);
+        return shards == 1 ? outputs[0] : concat(outputs);
     }
 
     /**
