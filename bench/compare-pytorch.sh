@@ -2,20 +2,26 @@
 # Throughput of this project's EfficientNet (DL4J, `efficientnet benchmark`) against torchvision's (PyTorch,
 # bench/torch_bench.py) on the same CPU, same shapes, same thread count, synthetic data, random weights.
 #
-#   bench/compare-pytorch.sh [--threads N] [--warmup W] [--iterations K] [--rounds R] [--output FILE.md] [--quick]
+#   bench/compare-pytorch.sh [--threads N] [--warmup W] [--iterations K] [--rounds R] [--only TEXT] [--output FILE.md]
+#                            [--quick]
 #
 #   --threads N     OMP_NUM_THREADS for both sides, and torch.set_num_threads(N) (default 2)
 #   --warmup W      untimed iterations per run (default 10: the JVM's JIT compiler needs about 7 B0 iterations on 2
-#                   cores to settle); --iterations K: timed iterations (default 15)
+#                   cores to settle); --iterations K: timed iterations (default 15). Batch-1 rows use 8·W warm-up and
+#                   4·K timed iterations on both sides: an iteration is ~8× shorter, and the JIT compiler settles after
+#                   a time, not a number of iterations (10 batch-1 warm-ups left ours 10-25% slower, BENCHMARKS.md)
 #   --rounds R      run every shape R times, alternating ours and PyTorch; the table shows the median of the
 #                   per-run medians (default 1)
+#   --only TEXT     run only the rows whose label contains TEXT (e.g. "batch 1")
 #   --output FILE   also write the table as markdown to FILE, and every run's JSON to FILE with .jsonl appended
 #   --quick         smoke test only: tiny shapes (64 px), 1 warm-up + 2 iterations; the numbers mean nothing
 #
 # Shapes (ours and PyTorch alternate per shape): B0 inference batch 8 @224, B0 inference batch 1 @224,
 # B0 training batch 8 @224 (plain SGD on both sides), B3 inference batch 8 @300; then B0 and B3 batch-8 inference
 # again with ours through ShardedInference (`--shards N`, N = --threads: the batch cut into N single-threaded shards)
-# against PyTorch's same standard run (one batch, N intra-op threads; PyTorch has no per-shard equivalent built in).
+# against PyTorch's same standard run (one batch, N intra-op threads; PyTorch has no per-shard equivalent built in),
+# and B0 batch 1 with ours on one single-threaded shard (`--shards 1`) against PyTorch's same N-thread run (PyTorch
+# itself ran batch 1 2.6x slower on 1 thread than on 2 here, BENCHMARKS.md session 7).
 # Needs /usr/bin/python3 with torch and torchvision (Debian's python3-torch/python3-torchvision are installed with
 # apt-get when missing). Our CLI is built by bin/efficientnet when needed. Run on an otherwise idle machine: with
 # another process on the cores, OpenMP threads of both libraries wait on each other and times explode.
@@ -29,6 +35,7 @@ iterations=15
 rounds=1
 output=""
 quick=0
+only=""
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --threads) threads="$2"; shift 2 ;;
@@ -37,7 +44,8 @@ while [[ $# -gt 0 ]]; do
     --rounds) rounds="$2"; shift 2 ;;
     --output) output="$2"; shift 2 ;;
     --quick) quick=1; shift ;;
-    -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
+    --only) only="$2"; shift 2 ;;
+    -h|--help) sed -n '2,25p' "$0"; exit 0 ;;
     *) echo "compare-pytorch: unknown option '$1' (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -64,7 +72,8 @@ if [[ $quick -eq 1 ]]; then
           "B0 inference, batch 1, 64 px (quick)|b0|inference|1|64|"
           "B0 training (SGD), batch 2, 64 px (quick)|b0|train|2|64|"
           "B3 inference, batch 2, 64 px (quick)|b3|inference|2|64|"
-          "B0 inference, batch 2, 64 px, ours --shards $threads (quick)|b0|inference|2|64|--shards $threads")
+          "B0 inference, batch 2, 64 px, ours --shards $threads (quick)|b0|inference|2|64|--shards $threads"
+          "B0 inference, batch 1, 64 px, ours --shards 1 (quick)|b0|inference|1|64|--shards 1")
   warmup=1
   iterations=2
 else
@@ -73,7 +82,8 @@ else
           "B0 training (SGD), batch 8, 224 px|b0|train|8|224|"
           "B3 inference, batch 8, 300 px|b3|inference|8|300|"
           "B0 inference, batch 8, 224 px, ours --shards $threads|b0|inference|8|224|--shards $threads"
-          "B3 inference, batch 8, 300 px, ours --shards $threads|b3|inference|8|300|--shards $threads")
+          "B3 inference, batch 8, 300 px, ours --shards $threads|b3|inference|8|300|--shards $threads"
+          "B0 inference, batch 1, 224 px, ours --shards 1|b0|inference|1|224|--shards 1")
 fi
 
 export OMP_NUM_THREADS="$threads" MKL_NUM_THREADS="$threads"
@@ -89,7 +99,10 @@ trap 'rm -f "$results"' EXIT
 for ((round = 1; round <= rounds; round++)); do
   for s in "${shapes[@]}"; do
     IFS='|' read -r label variant mode batch res extra <<<"$s"
-    common=(--mode "$mode" --batch-size "$batch" --resolution "$res" --warmup "$warmup" --iterations "$iterations")
+    [[ -n "$only" && "$label" != *"$only"* ]] && continue
+    w="$warmup" k="$iterations"
+    if [[ "$batch" == 1 ]]; then w=$((8 * warmup)) k=$((4 * iterations)); fi
+    common=(--mode "$mode" --batch-size "$batch" --resolution "$res" --warmup "$w" --iterations "$k")
     echo "compare-pytorch: round $round/$rounds, $label: ours ..." >&2
     # shellcheck disable=SC2086
     ours="$("$root/bin/efficientnet" benchmark --variant "$variant" "${common[@]}" --learning-rate 0.01 $extra --json)"
@@ -113,8 +126,8 @@ ours0 = next(r["result"] for r in runs if r["side"] == "ours")
 torch0 = next(r["result"] for r in runs if r["side"] == "pytorch")
 cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), platform.machine())
 header = [
-    "Throughput in images/s (median of %s timed iterations after %s warm-up%s), %s thread(s) on both sides, "
-    "synthetic data, random weights." % (iterations, warmup,
+    "Throughput in images/s (median of %s timed iterations after %s warm-up, batch 1: %d after %d%s), %s thread(s) on "
+    "both sides, synthetic data, random weights." % (iterations, warmup, 4 * int(iterations), 8 * int(warmup),
                                          "" if rounds == "1" else ", median over %s alternating rounds" % rounds,
                                          threads),
     "CPU: %s; date: %s." % (cpu, datetime.date.today().isoformat()),
