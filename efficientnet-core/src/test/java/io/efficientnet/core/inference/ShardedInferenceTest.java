@@ -99,6 +99,17 @@ class ShardedInferenceTest {
     }
 
     @Test
+    void aBatchNormFoldedExportShardsToo() {
+        ComputationGraph folded = BatchNormFolding.fold(net).graph();
+        Nd4j.getRandom().setSeed(8);
+        INDArray x = Nd4j.randn(DataType.FLOAT, 5, 3, 32, 32);
+        try (ShardedInference sharded = ShardedInference.of(folded, 2)) {
+            assertSameOutputs(folded.output(false, x)[0], sharded.output(x));
+            assertSameOutputs(net.output(false, x)[0], sharded.output(x));
+        }
+    }
+
+    @Test
     void shardBoundsAreContiguousAndBalanced() {
         assertArrayEquals(new long[] {0, 3, 5, 7}, ShardedInference.bounds(7, 3));
         assertArrayEquals(new long[] {0, 4, 8}, ShardedInference.bounds(8, 2));
