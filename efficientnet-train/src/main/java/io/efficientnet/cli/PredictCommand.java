@@ -1,6 +1,7 @@
 package io.efficientnet.cli;
 
 import io.efficientnet.core.EfficientNet;
+import io.efficientnet.core.inference.ShardedInference;
 import io.efficientnet.core.weights.ImageNetLabels;
 import io.efficientnet.core.weights.ImageNetPreprocessing;
 import io.efficientnet.train.data.EvalTransform;
@@ -55,6 +56,11 @@ public final class PredictCommand implements Callable<Integer> {
     @Option(names = "--top", defaultValue = "5", description = "classes to print per image (default: ${DEFAULT-VALUE})")
     int top;
 
+    @Option(names = "--single-threaded", description = "answer each image on one thread of its own "
+            + "(ShardedInference.of(model, 1)); on the 2-core development machine B0 took 41-42 instead of 55-69 ms "
+            + "per image (BENCHMARKS.md, session 7); on many cores the default (all threads) is likely faster")
+    boolean singleThreaded;
+
     @Option(names = "--json", description = "print one JSON object per run")
     boolean json;
 
@@ -82,6 +88,13 @@ public final class PredictCommand implements Callable<Integer> {
             labels = null;
         }
         EvalTransform transform = new EvalTransform(chw[1], chw[2], EvalTransform.CROP_FRACTION);
+        try (ShardedInference oneThread = singleThreaded ? ShardedInference.of(net, 1) : null) {
+            return predictAll(net, oneThread, transform, normalizer, labels);
+        }
+    }
+
+    private int predictAll(ComputationGraph net, ShardedInference oneThread, EvalTransform transform,
+            DataNormalization normalizer, List<String> labels) throws Exception {
 
         List<Map<String, Object>> results = new ArrayList<>();
         int failures = 0;
@@ -93,7 +106,7 @@ public final class PredictCommand implements Callable<Integer> {
                 ImageDecoder.toChw(transform.apply(ImageDecoder.readRgb(image)), pixels, 0);
                 INDArray x = Nd4j.createFromArray(pixels).reshape(1, 3, transform.height(), transform.width());
                 normalizer.transform(x);
-                INDArray p = net.outputSingle(x).reshape(-1);
+                INDArray p = (oneThread != null ? oneThread.output(x) : net.outputSingle(x)).reshape(-1);
                 List<Map<String, Object>> best = new ArrayList<>();
                 INDArray order = Nd4j.sortWithIndices(p.dup(), 0, false)[0];
                 for (int k = 0; k < Math.min(top, p.length()); k++) {

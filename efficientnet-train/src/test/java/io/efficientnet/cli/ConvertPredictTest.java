@@ -120,6 +120,16 @@ class ConvertPredictTest {
         String e3 = j.get("results").get(3).get("error").asText();
         assertTrue(e3.contains("missing.jpg: no such file"), e3);
 
+        Object[] single = SummaryCommandTest.run("predict", "--model", zip.toString(), "--json", "--single-threaded",
+                png.toString());
+        assertEquals(0, single[0], (String) single[2]);
+        JsonNode s = new ObjectMapper().readTree((String) single[1]).get("results").get(0).get("top");
+        for (int k = 0; k < 5; k++) {
+            assertEquals(first.get("top").get(k).get("class").asInt(), s.get(k).get("class").asInt());
+            assertEquals(first.get("top").get(k).get("probability").asDouble(), s.get(k).get("probability").asDouble(),
+                    1e-5, "the single-threaded answer is the same answer");
+        }
+
         Object[] table = SummaryCommandTest.run("predict", "--model", zip.toString(), png.toString());
         assertEquals(0, table[0], (String) table[2]);
         assertTrue(((String) table[1]).contains("%"), (String) table[1]);
