@@ -1,5 +1,6 @@
 package io.efficientnet.examples;
 
+import io.efficientnet.core.inference.ShardedInference;
 import io.efficientnet.core.weights.ImageNetLabels;
 import io.efficientnet.core.weights.ImageNetPreprocessing;
 import io.efficientnet.train.data.EvalTransform;
@@ -25,15 +26,16 @@ import java.util.stream.Stream;
  * Inference: classifies images in batches and prints each image's top-5 classes and the throughput.
  *
  * <pre>
- * efficientnet-examples/run-example InferenceExample [--fast] [--model FILE.zip] [--batch N] [--limit N]
- *     [IMAGE_OR_FOLDER ...]
+ * efficientnet-examples/run-example InferenceExample [--fast] [--model FILE.zip] [--batch N] [--shards N]
+ *     [--limit N] [IMAGE_OR_FOLDER ...]
  * </pre>
  *
  * With {@code --model} the zip of {@link TransferLearningExample} (or {@code bin/efficientnet convert}) is used with
  * its normaliser, class names and input size ({@link SavedModel}); without it, B0 at 224×224 with the ImageNet
  * classifier as in the first example (random weights when offline, which it says). Images: the arguments (files or
  * folders, searched recursively), default {@code datasets/fashion-mnist-mini/val}. {@code --fast}: the small random
- * network at 32×32 (unless {@code --model}) and 32 images.
+ * network at 32×32 (unless {@code --model}) and 32 images. {@code --shards N} (N ≥ 2) runs each batch through
+ * {@link ShardedInference}: N single-threaded shards side by side, faster than one pass on a few cores.
  */
 public final class InferenceExample {
 
@@ -61,6 +63,10 @@ public final class InferenceExample {
     public static Result run(String... argv) throws Exception {
         Examples.Args args = Examples.Args.parse(argv);
         int batch = args.getInt("batch", 16);
+        int shards = args.getInt("shards", 1);
+        if (shards < 1) {
+            throw new IllegalArgumentException("--shards must be >= 1, got " + shards);
+        }
         int limit = args.getInt("limit", args.fast() ? 32 : Integer.MAX_VALUE);
         int topK = 5;
 
@@ -100,14 +106,15 @@ public final class InferenceExample {
         List<Prediction> predictions = new ArrayList<>();
         long start = System.nanoTime();
         long forwardNanos = 0;
-        try (ImageBatches batches = new ImageBatches(folder, SampleTransform.of(EvalTransform.of(res)), res, res,
+        try (ShardedInference sharded = shards > 1 ? ShardedInference.of(net, shards) : null;
+             ImageBatches batches = new ImageBatches(folder, SampleTransform.of(EvalTransform.of(res)), res, res,
                 batch, false, 0, 2, 2, 0.0, skipped)) {
             batches.setPreProcessor(normalizer);
             int next = 0;
             while (batches.hasNext()) {
                 INDArray x = batches.next().getFeatures();
                 long t0 = System.nanoTime();
-                INDArray probs = net.output(false, x)[0];
+                INDArray probs = sharded != null ? sharded.output(x) : net.output(false, x)[0];
                 forwardNanos += System.nanoTime() - t0;
                 for (int i = 0; i < probs.size(0); i++) {
                     while (skipped.isSkipped(files.get(next))) {
@@ -129,8 +136,8 @@ public final class InferenceExample {
         double ips = predictions.size() / seconds;
         double forwardIps = predictions.size() / (forwardNanos / 1e9);
         System.out.printf("Result: %d images in %.2f s: %.1f images/s end to end, %.1f images/s in the forward pass "
-                + "(batch %d, %d threads)%n", predictions.size(), seconds, ips, forwardIps, batch,
-                Runtime.getRuntime().availableProcessors());
+                + "(batch %d%s, %d CPUs)%n", predictions.size(), seconds, ips, forwardIps, batch,
+                shards > 1 ? ", " + shards + " shards" : "", Runtime.getRuntime().availableProcessors());
         return new Result(model, predictions, ips, forwardIps);
     }
 

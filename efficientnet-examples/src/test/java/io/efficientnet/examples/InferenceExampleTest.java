@@ -34,6 +34,19 @@ class InferenceExampleTest {
                 "../datasets/fashion-mnist-mini/val/bag", "../datasets/fashion-mnist-mini/val/coat");
         assertTable(r, 32, 5);
         assertTrue(r.model().contains("random weights"), r.model());
+
+        InferenceExample.Result sharded = InferenceExample.run("--fast", "--batch", "8", "--shards", "2",
+                "../datasets/fashion-mnist-mini/val/bag", "../datasets/fashion-mnist-mini/val/coat");
+        assertTable(sharded, 32, 5);
+        for (int i = 0; i < 32; i++) {
+            InferenceExample.Prediction a = r.predictions().get(i);
+            InferenceExample.Prediction b = sharded.predictions().get(i);
+            assertEquals(a.file(), b.file());
+            assertEquals(a.labels(), b.labels(), "same top-5 through ShardedInference");
+            for (int k = 0; k < 5; k++) {
+                assertEquals(a.probabilities().get(k), b.probabilities().get(k), 1e-5);
+            }
+        }
     }
 
     @Test
