@@ -162,6 +162,43 @@ class ShardedInferenceTest {
         }
     }
 
+    /** Prints why {@link NativeThreads} is unavailable (or "available") and a sharded output's first value. */
+    public static final class Probe {
+        public static void main(String[] args) {
+            System.out.println(NativeThreads.unavailableReason().orElse("available"));
+            ComputationGraph small = EfficientNet.builder().phi(-3).resolution(32).numClasses(5).build().init();
+            try (ShardedInference sharded = ShardedInference.of(small, 2)) {
+                INDArray x = Nd4j.ones(DataType.FLOAT, 2, 3, 32, 32);
+                double d = sharded.output(x).sub(small.output(false, x)[0]).amaxNumber().doubleValue();
+                System.out.println("limited=" + sharded.nativeThreadsLimited() + " diff=" + d);
+            }
+            System.exit(0);
+        }
+    }
+
+    /** Without the JVM options the shards still work, on the process-wide thread count, and say why. */
+    @Test
+    void withoutNativeAccessTheShardsFallBackAndSayWhy() throws Exception {
+        String javaBin = ProcessHandle.current().info().command().orElse("java");
+        for (String[] flags : new String[][] {{"--add-modules=jdk.incubator.vector"},
+                {"--add-modules=jdk.incubator.vector,jdk.incubator.foreign"}}) {
+            java.util.List<String> cmd = new java.util.ArrayList<>(java.util.List.of(javaBin, "-Xmx1g"));
+            cmd.addAll(java.util.List.of(flags));
+            cmd.addAll(java.util.List.of("-cp", System.getProperty("java.class.path"), Probe.class.getName()));
+            Process p = new ProcessBuilder(cmd).redirectErrorStream(false).start();
+            p.getErrorStream().transferTo(java.io.OutputStream.nullOutputStream());
+            String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+            assertEquals(0, p.waitFor(), out);
+            String expected = flags[0].contains("foreign")
+                    ? "the JVM was started without --enable-native-access=ALL-UNNAMED"
+                    : "the JVM was started without --add-modules jdk.incubator.foreign";
+            assertTrue(out.contains(expected), out);
+            assertTrue(out.contains("limited=false diff="), out);
+            double diff = Double.parseDouble(out.substring(out.indexOf("diff=") + 5).trim());
+            assertTrue(diff <= 1e-5, "sharded output equals the network's: " + out);
+        }
+    }
+
     /** The test JVM runs with the foreign-function API and native access (parent POM), so shards are capped. */
     @Test
     void nativeThreadLimitIsPerThread() throws Exception {
