@@ -11,9 +11,11 @@ package io.efficientnet.train.config;
  * @param stopAfterIterations stop (with a checkpoint) after this many iterations in all, or null; for smoke runs
  * @param workers             data-parallel replicas (one per device, DL4J ParallelWrapper; each step's batch is split
  *                            among them and parameters are averaged every step); 1 = single device
+ * @param evalShards          validation batches cut into this many single-threaded shards run side by side
+ *                            ({@code ShardedInference}; same results, faster on a few cores); 1 = one forward pass
  */
 public record RunConfig(int epochs, long seed, String output, int checkpointEvery, int keepCheckpoints,
-                        Integer stopAfterIterations, int workers) {
+                        Integer stopAfterIterations, int workers, int evalShards) {
 
     public RunConfig {
         ConfigChecks.atLeast("run.epochs", epochs, 1);
@@ -23,6 +25,7 @@ public record RunConfig(int epochs, long seed, String output, int checkpointEver
         ConfigChecks.atLeast("run.checkpoint_every", checkpointEvery, 0);
         ConfigChecks.atLeast("run.keep_checkpoints", keepCheckpoints, 1);
         ConfigChecks.atLeast("run.workers", workers, 1);
+        ConfigChecks.atLeast("run.eval_shards", evalShards, 1);
         if (stopAfterIterations != null) {
             ConfigChecks.atLeast("run.stop_after_iterations", stopAfterIterations, 1);
         }

@@ -25,7 +25,7 @@ public record TrainConfig(ModelConfig model, DataConfig data, OptimizerConfig op
                 new OptimizerConfig("rmsprop", 0.016, 0.9, 0.9, 1e-3, 1e-5),
                 new ScheduleConfig("exponential", 5, 0.97, 2.4),
                 new EmaConfig(0.9999),
-                new RunConfig(350, 42, "runs/efficientnet", 0, 3, null, 1),
+                new RunConfig(350, 42, "runs/efficientnet", 0, 3, null, 1, 1),
                 new SparkConfig(null, "parameter_averaging", null));
     }
 }

@@ -1,5 +1,6 @@
 package io.efficientnet.train.run;
 
+import io.efficientnet.core.inference.ShardedInference;
 import io.efficientnet.core.weights.ImageNetPreprocessing;
 import io.efficientnet.core.weights.ModelZip;
 import io.efficientnet.train.config.ConfigLoader;
@@ -149,10 +150,12 @@ public final class Trainer {
                     stepsPerEpoch, config.run().epochs(), output));
             onNetwork.accept(net);
 
-            try (StepRunner runner = openRunner(data.train())) {
+            int evalShards = config.run().evalShards();
+            try (StepRunner runner = openRunner(data.train());
+                 ShardedInference sharded = val != null && evalShards > 1 ? ShardedInference.of(net, evalShards) : null) {
                 train.setDecoding(runner.decodesOnDriver());
                 Loop loop = new Loop(net, average, state, history, train, val, schedule, store, skipped, inputShape,
-                        data.classes(), configYaml, runner);
+                        data.classes(), configYaml, runner, sharded);
                 loop.lastCheckpoint = restoredFrom;
                 return loop.loop();
             }
@@ -232,11 +235,15 @@ public final class Trainer {
         private Path lastCheckpoint;
         private EvalResult lastValidation;
         private final StepRunner runner;
+        /** Validation through shards ({@code run.eval_shards} > 1), or null for {@code net.output}. */
+        private final ShardedInference evalShards;
 
         Loop(ComputationGraph net, WeightAverage average, TrainerState state, List<EpochMetrics> history,
                 ImageBatches train, ImageBatches val, WarmupSchedule schedule, CheckpointStore store,
-                SkippedImages skipped, int[] inputShape, List<String> classes, String configYaml, StepRunner runner) {
+                SkippedImages skipped, int[] inputShape, List<String> classes, String configYaml, StepRunner runner,
+                ShardedInference evalShards) {
             this.runner = runner;
+            this.evalShards = evalShards;
             this.net = net;
             this.average = average;
             this.state = state;
@@ -310,7 +317,8 @@ public final class Trainer {
             EvalResult v = null;
             if (val != null) {
                 val.startEpoch(0, 0);
-                v = withAverage(() -> Evaluator.evaluate(net, val, classes, null));
+                v = withAverage(() -> evalShards != null ? Evaluator.evaluate(evalShards::output, val, classes, null)
+                        : Evaluator.evaluate(net, val, classes, null));
                 lastValidation = v;
             }
             EpochMetrics m = new EpochMetrics(epoch + 1, state.meanLoss(), v == null ? Double.NaN : v.loss(),

@@ -157,6 +157,28 @@ class TrainerTest {
     }
 
     @Test
+    void validationThroughShardsGivesTheSameMetrics() throws Exception {
+        List<Double> plainLosses = new ArrayList<>();
+        List<Double> shardedLosses = new ArrayList<>();
+        Trainer.Outcome plain = train(tmp.resolve("run-eval-plain"), plainLosses, new ArrayList<>(), "run.epochs=2");
+        Trainer.Outcome sharded = train(tmp.resolve("run-eval-shards"), shardedLosses, new ArrayList<>(),
+                "run.epochs=2", "run.eval_shards=2");
+        assertEquals(plainLosses, shardedLosses, "training itself is unchanged");
+        List<EpochMetrics> a = MetricsLog.parse(Files.readString(tmp.resolve("run-eval-plain/metrics.csv")));
+        List<EpochMetrics> b = MetricsLog.parse(Files.readString(tmp.resolve("run-eval-shards/metrics.csv")));
+        assertEquals(2, b.size());
+        for (int e = 0; e < 2; e++) {
+            assertEquals(a.get(e).valTop1(), b.get(e).valTop1(), "epoch " + (e + 1));
+            assertEquals(a.get(e).valTop5(), b.get(e).valTop5(), "epoch " + (e + 1));
+            assertEquals(a.get(e).valLoss(), b.get(e).valLoss(), 1e-5, "epoch " + (e + 1));
+        }
+        assertEquals(plain.lastValidation().top1(), sharded.lastValidation().top1());
+        IllegalArgumentException bad = assertThrows(IllegalArgumentException.class,
+                () -> train(tmp.resolve("run-eval-bad"), new ArrayList<>(), new ArrayList<>(), "run.eval_shards=0"));
+        assertTrue(bad.getMessage().contains("run.eval_shards"), bad.getMessage());
+    }
+
+    @Test
     void refusesToOverwriteARunAndResumeNeedsACheckpoint() throws Exception {
         Path out = tmp.resolve("run-twice");
         train(out, new ArrayList<>(), new ArrayList<>(), "run.epochs=1");
