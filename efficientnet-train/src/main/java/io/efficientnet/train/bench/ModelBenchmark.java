@@ -52,9 +52,7 @@ public final class ModelBenchmark {
             useSgd(net, spec.learningRate());
             optimizer = "SGD, learning rate " + spec.learningRate() + ", no momentum, no weight decay";
         }
-        Nd4j.getRandom().setSeed(spec.seed());
-        DataType type = net.getConfiguration().getDataType();
-        INDArray x = Nd4j.randn(type, spec.batchSize(), chw[0], chw[1], chw[2]);
+        INDArray x = syntheticBatch(net, chw, spec);
         INDArray[] y = labels;
         Runnable step = train ? () -> net.fit(new INDArray[] {x}, y) : () -> net.output(false, x);
 
@@ -66,6 +64,26 @@ public final class ModelBenchmark {
         }
         return new BenchmarkResult(model, spec, chw.clone(), net.numParams(), optimizer, timing.ms(), timing.peak(),
                 BackendInfo.current(), profile, notes);
+    }
+
+    /** The timed batch: standard normal {@code [batch, C, H, W]} in the network's data type, ND4J's RNG seeded first. */
+    static INDArray syntheticBatch(ComputationGraph net, int[] chw, BenchmarkSpec spec) {
+        Nd4j.getRandom().setSeed(spec.seed());
+        DataType type = net.getConfiguration().getDataType();
+        return Nd4j.randn(type, spec.batchSize(), chw[0], chw[1], chw[2]);
+    }
+
+    /**
+     * Fails unless {@code actual} equals {@code expected} (the network's own output) within 1e-4 of the larger of 1
+     * and the largest expected magnitude, so that a wrongly set-up inference path cannot pass for a fast one.
+     *
+     * @param path names the inference path in the message, e.g. {@code "sharded"}
+     */
+    static void requireSameOutput(INDArray expected, INDArray actual, String path) {
+        double diff = actual.sub(expected).amaxNumber().doubleValue();
+        if (!(diff <= 1e-4 * Math.max(1, expected.amaxNumber().doubleValue()))) {
+            throw new IllegalStateException(path + " output differs from net.output by " + diff);
+        }
     }
 
     /** Milliseconds of each timed iteration and the peak memory over warm-up and timed iterations. */

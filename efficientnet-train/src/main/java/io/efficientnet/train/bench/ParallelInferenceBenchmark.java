@@ -52,11 +52,7 @@ public final class ParallelInferenceBenchmark {
         });
         ModelBenchmark.Timing timing;
         try {
-            INDArray first = round(pi, images, callers);
-            double diff = first.sub(expected).amaxNumber().doubleValue();
-            if (!(diff <= 1e-4 * Math.max(1, expected.amaxNumber().doubleValue()))) {
-                throw new IllegalStateException("ParallelInference output differs from net.output by " + diff);
-            }
+            ModelBenchmark.requireSameOutput(expected, round(pi, images, callers), "ParallelInference");
             // the checked round above is the first warm-up round
             timing = ModelBenchmark.time(() -> round(pi, images, callers), Math.max(0, spec.warmup() - 1),
                     spec.iterations());

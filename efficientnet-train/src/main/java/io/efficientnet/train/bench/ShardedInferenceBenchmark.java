@@ -3,9 +3,7 @@ package io.efficientnet.train.bench;
 import io.efficientnet.core.inference.NativeThreads;
 import io.efficientnet.core.inference.ShardedInference;
 import org.deeplearning4j.nn.graph.ComputationGraph;
-import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.factory.Nd4j;
 
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -27,17 +25,11 @@ public final class ShardedInferenceBenchmark {
         if (spec.mode() != BenchmarkMode.INFERENCE) {
             throw new IllegalArgumentException("sharded inference is for --mode inference");
         }
-        Nd4j.getRandom().setSeed(spec.seed());
-        DataType type = net.getConfiguration().getDataType();
-        INDArray x = Nd4j.randn(type, spec.batchSize(), chw[0], chw[1], chw[2]);
+        INDArray x = ModelBenchmark.syntheticBatch(net, chw, spec);
         INDArray expected = net.output(false, x)[0];
         ModelBenchmark.Timing timing;
         try (ShardedInference sharded = ShardedInference.of(net, shards)) {
-            INDArray first = sharded.output(x);
-            double diff = first.sub(expected).amaxNumber().doubleValue();
-            if (!(diff <= 1e-4 * Math.max(1, expected.amaxNumber().doubleValue()))) {
-                throw new IllegalStateException("sharded output differs from net.output by " + diff);
-            }
+            ModelBenchmark.requireSameOutput(expected, sharded.output(x), "sharded");
             // the checked call above is the first warm-up iteration
             timing = ModelBenchmark.time(() -> sharded.output(x), Math.max(0, spec.warmup() - 1), spec.iterations());
             Map<String, Object> n = new LinkedHashMap<>(notes);
