@@ -84,8 +84,9 @@ public final class BenchmarkCommand implements Callable<Integer> {
     Integer parallelInference;
 
     @Option(names = "--shards", paramLabel = "N",
-            description = "inference through ShardedInference: each batch cut into N shards run side by side, one "
-                    + "single-threaded network replica each (batch throughput on several cores)")
+            description = "each batch cut into N shards run side by side, one single-threaded network replica each: "
+                    + "inference through ShardedInference, training through ShardedTraining (synchronised batch "
+                    + "norm, one update from the summed gradients); batch throughput on several cores")
     Integer shards;
 
     @Option(names = "--data-type", defaultValue = "float32", paramLabel = "TYPE",
@@ -132,9 +133,9 @@ public final class BenchmarkCommand implements Callable<Integer> {
             if (shards < 1) {
                 throw new IllegalArgumentException("--shards must be >= 1, got " + shards);
             }
-            if (m != BenchmarkMode.INFERENCE || parallelInference != null || profile) {
-                throw new IllegalArgumentException("--shards times batch inference: use it with --mode inference, "
-                        + "without --parallel-inference and --profile");
+            if (parallelInference != null || profile) {
+                throw new IllegalArgumentException("--shards times sharded batches: use it without "
+                        + "--parallel-inference and --profile");
             }
         }
         DataType type = parseDataType(dataType);
@@ -210,6 +211,8 @@ public final class BenchmarkCommand implements Callable<Integer> {
         BenchmarkResult result = parallelInference != null
                 ? io.efficientnet.train.bench.ParallelInferenceBenchmark.run(net, chw, name, spec, parallelInference,
                         notes)
+                : shards != null && m == BenchmarkMode.TRAIN
+                ? io.efficientnet.train.bench.ShardedTrainingBenchmark.run(net, chw, name, spec, shards, notes)
                 : shards != null
                 ? io.efficientnet.train.bench.ShardedInferenceBenchmark.run(net, chw, name, spec, shards, notes)
                 : ModelBenchmark.run(net, chw, name, spec, notes);

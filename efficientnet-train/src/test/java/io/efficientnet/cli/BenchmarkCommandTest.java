@@ -90,17 +90,32 @@ class BenchmarkCommandTest {
         assertEquals(2, j.get("iterationMs").size());
         assertTrue(j.get("shardedInference").asText().contains("2 shards (at most 1 images each), native threads "
                 + "per shard: 1"), j.toString());
-        for (String[] bad : new String[][] {{"--mode", "train", "--shards", "2"}, {"--shards", "2", "--profile"},
-                {"--shards", "2", "--parallel-inference", "2"}}) {
+        for (String[] bad : new String[][] {{"--shards", "2", "--profile"},
+                {"--mode", "train", "--shards", "2", "--parallel-inference", "2"}}) {
             Object[] r = SummaryCommandTest.run(concat(new String[] {"benchmark", "--phi", "-3", "--resolution", "32"},
                     bad));
             assertEquals(2, r[0], String.join(" ", bad));
-            assertTrue(((String) r[2]).contains("--shards times batch inference: use it with --mode inference, "
-                    + "without --parallel-inference and --profile"), (String) r[2]);
+            assertTrue(((String) r[2]).contains("--shards times sharded batches: use it without "
+                    + "--parallel-inference and --profile"), (String) r[2]);
         }
         Object[] r = SummaryCommandTest.run("benchmark", "--shards", "0");
         assertEquals(2, r[0]);
         assertTrue(((String) r[2]).contains("--shards must be >= 1, got 0"), (String) r[2]);
+    }
+
+    @Test
+    void shardedTrainingStepsEachBatchOverReplicas() throws Exception {
+        // the benchmark itself checks the first sharded loss against fit on a copy and fails otherwise
+        JsonNode j = json("--mode", "train", "--shards", "2");
+        assertTrue(j.get("imagesPerSecondMedian").asDouble() > 0);
+        assertEquals(2, j.get("iterationMs").size());
+        assertTrue(j.get("optimizer").asText().startsWith("SGD, learning rate 0.01"), j.toString());
+        assertTrue(j.get("shardedTraining").asText().contains("2 shards (at most 1 images each, synchronised batch "
+                + "norm), native threads per shard: 1"), j.toString());
+        Object[] r = SummaryCommandTest.run("benchmark", "--phi", "-3", "--resolution", "32", "--mode", "train",
+                "--shards", "2", "--dl4j-batch-norm");
+        assertEquals(2, r[0]);
+        assertTrue(((String) r[2]).contains("is DL4J's BatchNormalization"), (String) r[2]);
     }
 
     private static String[] concat(String[] a, String[] b) {

@@ -12,9 +12,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Batch inference split across cores by examples rather than inside each operation: a batch of {@code N} is cut into
@@ -39,8 +37,6 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 public final class ShardedInference implements AutoCloseable {
 
-    private static final AtomicInteger POOLS = new AtomicInteger();
-
     private final ComputationGraph[] replicas;
     private final ExecutorService workers;
     private boolean closed;
@@ -52,18 +48,7 @@ public final class ShardedInference implements AutoCloseable {
             replica.init(model.params(), false);
             replicas[s] = replica;
         }
-        int pool = POOLS.incrementAndGet();
-        AtomicInteger next = new AtomicInteger();
-        this.workers = Executors.newFixedThreadPool(shards, task -> {
-            int index = next.getAndIncrement();
-            Thread t = new Thread(() -> {
-                KernelThreads.callerOnly(true);
-                NativeThreads.limitCurrentThread(1);
-                task.run();
-            }, "efficientnet-shard-" + pool + "-" + index);
-            t.setDaemon(true);
-            return t;
-        });
+        this.workers = ShardWorkers.start(shards, "efficientnet-shard");
     }
 
     /**
@@ -123,7 +108,7 @@ public final class ShardedInference implements AutoCloseable {
         long n = input.size(0);
         int shards = (int) Math.min(replicas.length, n);
         INDArray batch = input.ordering() == 'c' ? input : input.dup('c');
-        long[] bounds = bounds(n, shards);
+        long[] bounds = ShardWorkers.bounds(n, shards);
         List<Future<INDArray>> parts = new ArrayList<>(shards);
         for (int s = 0; s < shards; s++) {
             INDArray shard = batch.get(NDArrayIndex.interval(bounds[s], bounds[s + 1]));
@@ -170,17 +155,6 @@ public final class ShardedInference implements AutoCloseable {
             dst.put(src);
         }
         return out;
-    }
-
-    /** Example index where each of {@code shards} contiguous shards starts, and {@code n} at the end. */
-    static long[] bounds(long n, int shards) {
-        long[] b = new long[shards + 1];
-        long base = n / shards;
-        long extra = n % shards;
-        for (int s = 0; s < shards; s++) {
-            b[s + 1] = b[s] + base + (s < extra ? 1 : 0);
-        }
-        return b;
     }
 
     /** Stops the shard threads; the model itself stays usable. */

@@ -111,9 +111,10 @@ class ShardedInferenceTest {
 
     @Test
     void shardBoundsAreContiguousAndBalanced() {
-        assertArrayEquals(new long[] {0, 3, 5, 7}, ShardedInference.bounds(7, 3));
-        assertArrayEquals(new long[] {0, 4, 8}, ShardedInference.bounds(8, 2));
-        assertArrayEquals(new long[] {0, 1, 2}, ShardedInference.bounds(2, 2));
+        assertArrayEquals(new long[] {0, 3, 5, 7}, ShardWorkers.bounds(7, 3));
+        assertArrayEquals(new long[] {0, 4, 8}, ShardWorkers.bounds(8, 2));
+        assertArrayEquals(new long[] {0, 1, 2}, ShardWorkers.bounds(2, 2));
+        assertThrows(IllegalArgumentException.class, () -> ShardWorkers.bounds(1, 2));
     }
 
     @Test

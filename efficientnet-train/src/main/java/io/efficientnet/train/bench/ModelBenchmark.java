@@ -25,6 +25,9 @@ import java.util.Random;
  */
 public final class ModelBenchmark {
 
+    /** How the optimizer of train mode is described in the report. */
+    static final String SGD_NOTE = "SGD, learning rate %s, no momentum, no weight decay";
+
     /** Samples off-heap memory this often while running. */
     static final long MEMORY_SAMPLE_MILLIS = 20;
 
@@ -47,10 +50,9 @@ public final class ModelBenchmark {
         INDArray[] labels = null;
         String optimizer = null;
         if (train) {
-            int classes = classifierOutputs(net);
-            labels = new INDArray[] {oneHot(spec.batchSize(), classes, spec.seed(), net)};
+            labels = new INDArray[] {labels(net, spec)};
             useSgd(net, spec.learningRate());
-            optimizer = "SGD, learning rate " + spec.learningRate() + ", no momentum, no weight decay";
+            optimizer = SGD_NOTE.formatted(spec.learningRate());
         }
         INDArray x = syntheticBatch(net, chw, spec);
         INDArray[] y = labels;
@@ -134,6 +136,11 @@ public final class ModelBenchmark {
         }
         Layer out = net.getOutputLayer(0);
         return (int) ((org.deeplearning4j.nn.conf.layers.FeedForwardLayer) out.conf().getLayer()).getNOut();
+    }
+
+    /** The timed labels: one-hot classes of the network's classifier from {@code java.util.Random(seed)}. */
+    static INDArray labels(ComputationGraph net, BenchmarkSpec spec) {
+        return oneHot(spec.batchSize(), classifierOutputs(net), spec.seed(), net);
     }
 
     private static INDArray oneHot(int batch, int classes, long seed, ComputationGraph net) {

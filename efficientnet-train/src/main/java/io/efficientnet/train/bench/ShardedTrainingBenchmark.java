@@ -1,0 +1,77 @@
+package io.efficientnet.train.bench;
+
+import io.efficientnet.core.inference.NativeThreads;
+import io.efficientnet.core.training.ShardedTraining;
+import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
+import org.deeplearning4j.nn.conf.graph.GraphVertex;
+import org.deeplearning4j.nn.conf.graph.LayerVertex;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * Throughput of training steps through {@link ShardedTraining}: each timed iteration is one optimizer step on the
+ * spec's batch, cut into {@code shards} single-threaded shards run side by side (synchronised batch norm, summed
+ * gradients), with the same plain SGD as {@link ModelBenchmark}'s train mode. Before timing, the loss of a sharded step
+ * is checked against the loss of one training-mode pass over the whole batch, both on copies of the network without
+ * dropout and drop-path (whose random masks differ between the two), so a wrong set-up cannot pass for a fast one.
+ */
+public final class ShardedTrainingBenchmark {
+
+    private ShardedTrainingBenchmark() {
+    }
+
+    /** Fails unless a sharded step's loss equals one whole-batch pass's, both without random regularisation. */
+    static void checkLoss(ComputationGraph net, INDArray x, INDArray y, int shards) {
+        ComputationGraph whole = withoutDropout(net);
+        whole.setInputs(x);
+        whole.setLabels(y);
+        whole.computeGradientAndScore();
+        double expected = whole.score();
+        try (ShardedTraining sharded = ShardedTraining.of(withoutDropout(net), shards)) {
+            double loss = sharded.fit(x, y);
+            if (!(Math.abs(loss - expected) <= 1e-4 * Math.max(1, Math.abs(expected)))) {
+                throw new IllegalStateException("sharded training's loss " + loss + " differs from the whole batch's "
+                        + expected);
+            }
+        }
+    }
+
+    /** A copy of {@code net} (own parameters) with dropout and drop-path removed from every layer. */
+    private static ComputationGraph withoutDropout(ComputationGraph net) {
+        ComputationGraphConfiguration conf = net.getConfiguration().clone();
+        for (GraphVertex v : conf.getVertices().values()) {
+            if (v instanceof LayerVertex lv) {
+                lv.getLayerConf().getLayer().setIDropout(null);
+            }
+        }
+        ComputationGraph copy = new ComputationGraph(conf);
+        copy.init(net.params().dup(), false);
+        return copy;
+    }
+
+    /** Runs the benchmark; iteration times are per step of {@code spec.batchSize()} images. */
+    public static BenchmarkResult run(ComputationGraph net, int[] chw, String model, BenchmarkSpec spec, int shards,
+            Map<String, Object> notes) {
+        if (spec.mode() != BenchmarkMode.TRAIN) {
+            throw new IllegalArgumentException("sharded training is for --mode train");
+        }
+        INDArray y = ModelBenchmark.labels(net, spec);
+        ModelBenchmark.useSgd(net, spec.learningRate());
+        INDArray x = ModelBenchmark.syntheticBatch(net, chw, spec);
+        checkLoss(net, x, y, shards);
+        ModelBenchmark.Timing timing;
+        try (ShardedTraining sharded = ShardedTraining.of(net, shards)) {
+            timing = ModelBenchmark.time(() -> sharded.fit(x, y), spec.warmup(), spec.iterations());
+            Map<String, Object> n = new LinkedHashMap<>(notes);
+            n.put("shardedTraining", shards + " shards (at most " + (spec.batchSize() + shards - 1) / shards
+                    + " images each, synchronised batch norm), native threads per shard: "
+                    + (sharded.nativeThreadsLimited() ? "1"
+                    : "process-wide (" + NativeThreads.unavailableReason().orElse("") + ")"));
+            return new BenchmarkResult(model, spec, chw.clone(), net.numParams(), ModelBenchmark.SGD_NOTE
+                    .formatted(spec.learningRate()), timing.ms(), timing.peak(), BackendInfo.current(), null, n);
+        }
+    }
+}
