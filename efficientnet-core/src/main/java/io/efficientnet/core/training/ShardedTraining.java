@@ -69,7 +69,7 @@ public final class ShardedTraining implements AutoCloseable {
             replica.initGradientsView();
             replicas[s] = replica;
         }
-        this.gradient = new DefaultGradient(model.getFlattenedGradients());
+        this.gradient = new FlatGradient(model.getFlattenedGradients());
         this.notSummed = new ArrayList<>();
         for (Layer layer : model.getLayers()) {
             for (Map.Entry<String, INDArray> e : gradientViews(layer).entrySet()) {
@@ -274,6 +274,26 @@ public final class ShardedTraining implements AutoCloseable {
             return Map.of();
         }
         return layer.conf().getLayer().initializer().getGradientsFromFlattened(layer.conf(), view);
+    }
+
+    /**
+     * The model's gradient as DL4J's updater's standard case: {@link DefaultGradient#gradient()} returns a new reshaped
+     * array object each time, which the updater then takes for a gradient from another network ("external") and
+     * re-slices every parameter's gradient and parameter views on every step (B0: 27–140 ms per update, measured);
+     * returning the network's own flattened array lets it use the views it prepared once (8–14 ms).
+     */
+    private static final class FlatGradient extends DefaultGradient {
+        private final INDArray flat;
+
+        FlatGradient(INDArray flat) {
+            super(flat);
+            this.flat = flat;
+        }
+
+        @Override
+        public INDArray gradient() {
+            return flat;
+        }
     }
 
     private static String describe(INDArray a) {
