@@ -13,9 +13,13 @@ package io.efficientnet.train.config;
  *                            among them and parameters are averaged every step); 1 = single device
  * @param evalShards          validation batches cut into this many single-threaded shards run side by side
  *                            ({@code ShardedInference}; same results, faster on a few cores); 1 = one forward pass
+ * @param trainShards         each training batch cut into this many single-threaded shards run side by side, with
+ *                            batch norm synchronised across them and one update from the summed gradients
+ *                            ({@code ShardedTraining}; the same step as one {@code fit}, faster on a few cores); 1 =
+ *                            one {@code fit} per batch
  */
 public record RunConfig(int epochs, long seed, String output, int checkpointEvery, int keepCheckpoints,
-                        Integer stopAfterIterations, int workers, int evalShards) {
+                        Integer stopAfterIterations, int workers, int evalShards, int trainShards) {
 
     public RunConfig {
         ConfigChecks.atLeast("run.epochs", epochs, 1);
@@ -26,6 +30,12 @@ public record RunConfig(int epochs, long seed, String output, int checkpointEver
         ConfigChecks.atLeast("run.keep_checkpoints", keepCheckpoints, 1);
         ConfigChecks.atLeast("run.workers", workers, 1);
         ConfigChecks.atLeast("run.eval_shards", evalShards, 1);
+        ConfigChecks.atLeast("run.train_shards", trainShards, 1);
+        if (trainShards > 1 && workers > 1) {
+            throw new IllegalArgumentException("run.train_shards (" + trainShards + ") and run.workers (" + workers
+                    + ") both split each batch: use one of them (train_shards for the cores of one machine, workers "
+                    + "for several devices)");
+        }
         if (stopAfterIterations != null) {
             ConfigChecks.atLeast("run.stop_after_iterations", stopAfterIterations, 1);
         }

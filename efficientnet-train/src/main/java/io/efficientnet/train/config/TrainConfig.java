@@ -14,6 +14,10 @@ public record TrainConfig(ModelConfig model, DataConfig data, OptimizerConfig op
             throw new IllegalArgumentException(
                     "every section (model, data, optimizer, schedule, ema, run, spark) is needed");
         }
+        if (spark.enabled() && run.trainShards() > 1) {
+            throw new IllegalArgumentException("run.train_shards (" + run.trainShards() + ") splits batches on this "
+                    + "machine, but spark.master is set: Spark executors train their own shards; drop one of them");
+        }
     }
 
     /** The reference ImageNet recipe for B0. */
@@ -25,7 +29,7 @@ public record TrainConfig(ModelConfig model, DataConfig data, OptimizerConfig op
                 new OptimizerConfig("rmsprop", 0.016, 0.9, 0.9, 1e-3, 1e-5),
                 new ScheduleConfig("exponential", 5, 0.97, 2.4),
                 new EmaConfig(0.9999),
-                new RunConfig(350, 42, "runs/efficientnet", 0, 3, null, 1, 1),
+                new RunConfig(350, 42, "runs/efficientnet", 0, 3, null, 1, 1, 1),
                 new SparkConfig(null, "parameter_averaging", null));
     }
 }

@@ -162,13 +162,19 @@ public final class Trainer {
         }
     }
 
-    /** One device, {@code run.workers} devices, or a Spark cluster ({@code spark.master}). */
+    /**
+     * One device, {@code run.workers} devices, a Spark cluster ({@code spark.master}), or {@code run.train_shards}
+     * shards on the cores of this machine.
+     */
     private StepRunner openRunner(ImageFolder train) {
         if (config.spark().enabled()) {
             SparkStepRunner spark = SparkStepRunner.open(config, train);
             console.accept("Spark: master " + config.spark().master() + ", " + spark.workers() + " workers, "
                     + config.spark().trainingMaster().replace('_', ' '));
             return spark;
+        }
+        if (config.run().trainShards() > 1) {
+            return new ShardedStepRunner(config.run().trainShards());
         }
         return StepRunner.forWorkers(config.run().workers());
     }

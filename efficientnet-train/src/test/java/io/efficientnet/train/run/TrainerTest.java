@@ -211,4 +211,43 @@ class TrainerTest {
         assertEquals(6, o.history().size());
         assertNotNull(SavedModel.load(out.resolve("model-final.zip")).network());
     }
+
+    @Test
+    void trainingInShardsTakesFitsStepAndResumesExactly() throws Exception {
+        // without random regularisation the first step is fit's step (later ones drift by float rounding only)
+        List<Double> plain = new ArrayList<>();
+        List<Double> sharded = new ArrayList<>();
+        String[] noDrop = {"model.dropout=0", "model.drop_path=0", "run.stop_after_iterations=1"};
+        train(tmp.resolve("run-fit-1"), plain, new ArrayList<>(), noDrop);
+        train(tmp.resolve("run-shards-1"), sharded, new ArrayList<>(), concat(noDrop, "run.train_shards=2"));
+        assertEquals(plain.get(0), sharded.get(0), 1e-5 * plain.get(0), "first loss");
+
+        // with dropout and drop-path: learns, and a resumed run repeats the uninterrupted one
+        List<Double> full = new ArrayList<>();
+        Trainer.Outcome whole = train(tmp.resolve("run-shards-full"), full, new ArrayList<>(), "run.train_shards=2",
+                "run.epochs=6", "ema.decay=0.5");
+        double first = full.subList(0, 6).stream().mapToDouble(d -> d).average().orElseThrow();
+        double last = full.subList(30, 36).stream().mapToDouble(d -> d).average().orElseThrow();
+        assertTrue(last < first * 0.8, "loss must go down in shards: " + first + " -> " + last);
+        assertTrue(whole.lastValidation().top1() > 0.5, "top-1 " + whole.lastValidation().top1());
+        Path b = tmp.resolve("run-shards-resumed");
+        List<Double> part = new ArrayList<>();
+        train(b, part, new ArrayList<>(), "run.train_shards=2", "run.epochs=6", "ema.decay=0.5",
+                "run.stop_after_iterations=15");
+        TinyRuns.train(data, b, true, part, new ArrayList<>(), "run.train_shards=2", "run.epochs=6", "ema.decay=0.5");
+        assertEquals(full, part, "a resumed sharded run repeats the uninterrupted one step for step");
+
+        for (String[] bad : new String[][] {{"run.train_shards=0"}, {"run.train_shards=2", "run.workers=2"},
+                {"run.train_shards=2", "spark.master=local[2]"}}) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> TinyRuns.config(data, tmp.resolve("run-shards-bad"), bad), String.join(" ", bad));
+            assertTrue(e.getMessage().contains("run.train_shards"), e.getMessage());
+        }
+    }
+
+    private static String[] concat(String[] a, String... b) {
+        String[] all = java.util.Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, all, a.length, b.length);
+        return all;
+    }
 }
