@@ -5,15 +5,10 @@ import io.efficientnet.core.inference.ShardWorkers;
 import io.efficientnet.core.layers.BatchStatisticsExchange;
 import io.efficientnet.core.layers.FastBatchNormalizationLayer;
 import org.deeplearning4j.nn.api.Layer;
-import org.deeplearning4j.nn.gradient.DefaultGradient;
-import org.deeplearning4j.nn.gradient.Gradient;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.layers.FrozenLayer;
 import org.deeplearning4j.nn.layers.FrozenLayerWithBackprop;
 import org.deeplearning4j.nn.layers.normalization.BatchNormalization;
-import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
-import org.deeplearning4j.optimize.api.TrainingListener;
-import org.nd4j.linalg.api.memory.MemoryWorkspace;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.api.DataSet;
 import org.nd4j.linalg.factory.Nd4j;
@@ -51,34 +46,19 @@ public final class ShardedTraining implements AutoCloseable {
     private final ComputationGraph model;
     private final ComputationGraph[] replicas;
     private final ExecutorService workers;
-    /** The model's gradient, one view per parameter, keyed {@code <layer>_<param>} as DL4J's updater expects. */
-    private final Gradient gradient;
-    /** Gradient entries that are updates, not per-example sums (running statistics): taken from shard 0, not summed. */
-    private final List<String> notSummed;
+    /** The model's update from the summed gradient (running statistics, not sums over examples, from shard 0). */
+    private final ModelUpdate update;
     private boolean closed;
 
     private ShardedTraining(ComputationGraph model, int shards) {
         this.model = model;
-        if (model.getFlattenedGradients() == null) {
-            model.initGradientsView();
-        }
+        this.update = new ModelUpdate(model);
         this.replicas = new ComputationGraph[shards];
         for (int s = 0; s < shards; s++) {
             ComputationGraph replica = new ComputationGraph(model.getConfiguration().clone());
             replica.init(model.params(), false);
             replica.initGradientsView();
             replicas[s] = replica;
-        }
-        this.gradient = new FlatGradient(model.getFlattenedGradients());
-        this.notSummed = new ArrayList<>();
-        for (Layer layer : model.getLayers()) {
-            for (Map.Entry<String, INDArray> e : gradientViews(layer).entrySet()) {
-                String key = layer.conf().getLayer().getLayerName() + "_" + e.getKey();
-                gradient.setGradientFor(key, e.getValue());
-                if (!layer.updaterDivideByMinibatch(e.getKey())) {
-                    notSummed.add(key);
-                }
-            }
         }
         this.workers = ShardWorkers.start(shards, "efficientnet-train-shard");
     }
@@ -91,19 +71,9 @@ public final class ShardedTraining implements AutoCloseable {
      *                                  statistics across shards (named)
      */
     public static ShardedTraining of(ComputationGraph model, int shards) {
-        if (model == null) {
-            throw new IllegalArgumentException("model must not be null");
-        }
+        requireTrainable(model, "ShardedTraining");
         if (shards < 1) {
             throw new IllegalArgumentException("shards must be >= 1, got " + shards);
-        }
-        if (model.getNumInputArrays() != 1 || model.getNumOutputArrays() != 1) {
-            throw new IllegalArgumentException("ShardedTraining needs a network with one input and one output, got "
-                    + model.getNumInputArrays() + " inputs " + model.getConfiguration().getNetworkInputs() + " and "
-                    + model.getNumOutputArrays() + " outputs " + model.getConfiguration().getNetworkOutputs());
-        }
-        if (model.params() == null) {
-            throw new IllegalArgumentException("the model is not initialised: call init() first");
         }
         for (Layer layer : model.getLayers()) {
             if (layer instanceof BatchNormalization && !(layer instanceof FastBatchNormalizationLayer)) {
@@ -114,6 +84,30 @@ public final class ShardedTraining implements AutoCloseable {
             }
         }
         return new ShardedTraining(model, shards);
+    }
+
+    /** Fails unless {@code model} is an initialised network with one input and one output. */
+    static void requireTrainable(ComputationGraph model, String who) {
+        if (model == null) {
+            throw new IllegalArgumentException("model must not be null");
+        }
+        if (model.getNumInputArrays() != 1 || model.getNumOutputArrays() != 1) {
+            throw new IllegalArgumentException(who + " needs a network with one input and one output, got "
+                    + model.getNumInputArrays() + " inputs " + model.getConfiguration().getNetworkInputs() + " and "
+                    + model.getNumOutputArrays() + " outputs " + model.getConfiguration().getNetworkOutputs());
+        }
+        if (model.params() == null) {
+            throw new IllegalArgumentException("the model is not initialised: call init() first");
+        }
+    }
+
+    /** Fails unless features and labels are batches with the same number {@code N >= 1} of examples. */
+    static void requireBatch(INDArray features, INDArray labels) {
+        if (features == null || labels == null || features.rank() < 1 || labels.rank() < 1 || features.size(0) < 1
+                || features.size(0) != labels.size(0)) {
+            throw new IllegalArgumentException("features and labels must be batches [N, ...] with the same N >= 1, "
+                    + "got " + describe(features) + " and " + describe(labels));
+        }
     }
 
     /** The most shards a batch is cut into. */
@@ -151,11 +145,7 @@ public final class ShardedTraining implements AutoCloseable {
         if (closed) {
             throw new IllegalStateException("ShardedTraining is closed");
         }
-        if (features == null || labels == null || features.rank() < 1 || labels.rank() < 1 || features.size(0) < 1
-                || features.size(0) != labels.size(0)) {
-            throw new IllegalArgumentException("features and labels must be batches [N, ...] with the same N >= 1, "
-                    + "got " + describe(features) + " and " + describe(labels));
-        }
+        requireBatch(features, labels);
         long n = features.size(0);
         int shards = (int) Math.min(replicas.length, n);
         INDArray x = features.ordering() == 'c' ? features : features.dup('c');
@@ -198,10 +188,10 @@ public final class ShardedTraining implements AutoCloseable {
         score /= n;
         // running statistics are the same update on every shard, not a sum over examples: take shard 0's
         Map<String, INDArray> first = replicas[0].gradient().gradientForVariable();
-        for (String key : notSummed) {
-            gradient.getGradientFor(key).assign(first.get(key));
+        for (String key : update.notDividedByBatch()) {
+            update.gradient().getGradientFor(key).assign(first.get(key));
         }
-        update(score, (int) n, iteration, epoch);
+        update.apply(score, (int) n);
         return score;
     }
 
@@ -240,24 +230,6 @@ public final class ShardedTraining implements AutoCloseable {
         return replica.getFlattenedGradients().reshape(-1).get(NDArrayIndex.interval(from, to));
     }
 
-    /** The model's update from the summed gradient, as DL4J's stochastic gradient descent does it after a fit. */
-    private void update(double score, int batchSize, int iteration, int epoch) {
-        model.setScore(score);
-        List<TrainingListener> listeners = new ArrayList<>(model.getListeners());
-        try (MemoryWorkspace ignored = Nd4j.getMemoryManager().scopeOutOfWorkspaces()) {
-            for (TrainingListener l : listeners) {
-                l.onGradientCalculation(model);
-            }
-            model.getUpdater().update(gradient, iteration, epoch, batchSize, LayerWorkspaceMgr.noWorkspaces());
-            model.params().subi(model.getFlattenedGradients().reshape(model.params().shape()));
-            for (TrainingListener l : listeners) {
-                l.iterationDone(model, iteration, epoch);
-            }
-        }
-        model.getConfiguration().setIterationCount(iteration + 1);
-        model.applyConstraints(iteration + 1, epoch);
-    }
-
     private static void shareStatistics(ComputationGraph replica, BatchStatisticsExchange exchange) {
         for (Layer layer : replica.getLayers()) {
             Layer inner = layer instanceof FrozenLayer f ? f.getInsideLayer()
@@ -265,34 +237,6 @@ public final class ShardedTraining implements AutoCloseable {
             if (inner instanceof FastBatchNormalizationLayer bn) {
                 bn.shareStatistics(exchange);
             }
-        }
-    }
-
-    private static Map<String, INDArray> gradientViews(Layer layer) {
-        INDArray view = layer.getGradientsViewArray();
-        if (layer.numParams() == 0 || view == null) {
-            return Map.of();
-        }
-        return layer.conf().getLayer().initializer().getGradientsFromFlattened(layer.conf(), view);
-    }
-
-    /**
-     * The model's gradient as DL4J's updater's standard case: {@link DefaultGradient#gradient()} returns a new reshaped
-     * array object each time, which the updater then takes for a gradient from another network ("external") and
-     * re-slices every parameter's gradient and parameter views on every step (B0: 27–140 ms per update, measured);
-     * returning the network's own flattened array lets it use the views it prepared once (8–14 ms).
-     */
-    private static final class FlatGradient extends DefaultGradient {
-        private final INDArray flat;
-
-        FlatGradient(INDArray flat) {
-            super(flat);
-            this.flat = flat;
-        }
-
-        @Override
-        public INDArray gradient() {
-            return flat;
         }
     }
 

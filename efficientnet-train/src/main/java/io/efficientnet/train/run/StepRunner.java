@@ -1,5 +1,6 @@
 package io.efficientnet.train.run;
 
+import io.efficientnet.core.training.DirectFit;
 import io.efficientnet.train.data.ImageBatches;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 
@@ -25,11 +26,23 @@ public interface StepRunner extends AutoCloseable {
     default void close() {
     }
 
-    /** One device: {@code net.fit(batch)}. */
+    /**
+     * One device: {@code net.fit(batch)}, through {@link DirectFit} (the same step, bit for bit, with DL4J's updater on
+     * the views it prepared once instead of re-slicing every parameter on every step).
+     */
     static StepRunner single() {
-        return (net, batch) -> {
-            net.fit(batch.data());
-            return net.score();
+        return new StepRunner() {
+            private DirectFit fit;
+            private ComputationGraph fitted;
+
+            @Override
+            public double step(ComputationGraph net, ImageBatches.Batch batch) {
+                if (fit == null || fitted != net) {
+                    fit = DirectFit.of(net);
+                    fitted = net;
+                }
+                return fit.fit(batch.data());
+            }
         };
     }
 
