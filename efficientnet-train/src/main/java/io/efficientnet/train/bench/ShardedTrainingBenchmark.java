@@ -14,7 +14,7 @@ import java.util.Map;
 /**
  * Throughput of training steps through {@link ShardedTraining}: each timed iteration is one optimizer step on the
  * spec's batch, cut into {@code shards} single-threaded shards run side by side (synchronised batch norm, summed
- * gradients), with the same plain SGD as {@link ModelBenchmark}'s train mode. Before timing, the loss of a sharded step
+ * gradients), with the same plain SGD as {@link ModelBenchmark}'s train mode. After timing, the loss of a sharded step
  * is checked against the loss of one training-mode pass over the whole batch, both on copies of the network without
  * dropout and drop-path (whose random masks differ between the two), so a wrong set-up cannot pass for a fast one.
  */
@@ -61,10 +61,12 @@ public final class ShardedTrainingBenchmark {
         INDArray y = ModelBenchmark.labels(net, spec);
         ModelBenchmark.useSgd(net, spec.learningRate());
         INDArray x = ModelBenchmark.syntheticBatch(net, chw, spec);
-        checkLoss(net, x, y, shards);
         ModelBenchmark.Timing timing;
         try (ShardedTraining sharded = ShardedTraining.of(net, shards)) {
             timing = ModelBenchmark.time(() -> sharded.fit(x, y), spec.warmup(), spec.iterations());
+            // after timing: the check's whole-batch pass keeps a workspace on this thread that would inflate the
+            // peak memory of the timed run
+            checkLoss(net, x, y, shards);
             Map<String, Object> n = new LinkedHashMap<>(notes);
             n.put("shardedTraining", shards + " shards (at most " + (spec.batchSize() + shards - 1) / shards
                     + " images each, synchronised batch norm), native threads per shard: "
