@@ -3,6 +3,7 @@ package io.efficientnet.examples;
 import io.efficientnet.core.EfficientNet;
 import io.efficientnet.core.Pooling;
 import io.efficientnet.core.Variant;
+import io.efficientnet.core.training.ShardedTraining;
 import io.efficientnet.core.weights.ImageNetPreprocessing;
 import io.efficientnet.core.weights.KerasWeightFile;
 import io.efficientnet.core.weights.KerasWeightImporter;
@@ -178,26 +179,44 @@ final class Examples {
      * Trains {@code net} for {@code epochs} on augmented batches of {@code folder} (each epoch with its own order and
      * augmentation), printing one line per epoch; returns the mean training loss of each epoch.
      */
+    /**
+     * Trains {@code net} for {@code epochs} epochs and returns the mean loss of each; with {@code shards > 1} each
+     * batch is one {@link ShardedTraining} step (the step {@code fit} takes, in single-threaded shards side by side).
+     */
     static List<Double> train(ComputationGraph net, ImageFolder folder, int res, int batchSize, long seed,
-            int epochs) {
+            int epochs, int shards) {
         List<Double> losses = new ArrayList<>();
-        try (ImageBatches train = trainBatches(folder, res, batchSize, seed)) {
+        try (ImageBatches train = trainBatches(folder, res, batchSize, seed);
+             ShardedTraining sharded = shards > 1 ? ShardedTraining.of(net, shards) : null) {
             for (int epoch = 0; epoch < epochs; epoch++) {
                 long t0 = System.nanoTime();
                 train.startEpoch(epoch, 0);
                 double sum = 0;
                 int n = 0;
                 while (train.hasNext()) {
-                    net.fit(train.next());
-                    sum += net.score();
+                    if (sharded != null) {
+                        sum += sharded.fit(train.next());
+                    } else {
+                        net.fit(train.next());
+                        sum += net.score();
+                    }
                     n++;
                 }
                 losses.add(sum / n);
-                System.out.printf("epoch %d/%d: training loss %.4f (%d batches, %.1f s)%n", epoch + 1, epochs,
-                        sum / n, n, (System.nanoTime() - t0) / 1e9);
+                System.out.printf("epoch %d/%d: training loss %.4f (%d batches, %.1f s%s)%n", epoch + 1, epochs,
+                        sum / n, n, (System.nanoTime() - t0) / 1e9, sharded != null ? ", " + shards + " shards" : "");
             }
         }
         return losses;
+    }
+
+    /** {@code --shards N} (default 1: one {@code fit} per batch), checked. */
+    static int shards(Args args) {
+        int shards = args.getInt("shards", 1);
+        if (shards < 1) {
+            throw new IllegalArgumentException("--shards must be >= 1, got " + shards);
+        }
+        return shards;
     }
 
     static ImageBatches evalBatches(ImageFolder folder, int res, int batchSize) {

@@ -63,10 +63,7 @@ public final class InferenceExample {
     public static Result run(String... argv) throws Exception {
         Examples.Args args = Examples.Args.parse(argv);
         int batch = args.getInt("batch", 16);
-        int shards = args.getInt("shards", 1);
-        if (shards < 1) {
-            throw new IllegalArgumentException("--shards must be >= 1, got " + shards);
-        }
+        int shards = Examples.shards(args);
         int limit = args.getInt("limit", args.fast() ? 32 : Integer.MAX_VALUE);
         int topK = 5;
 

@@ -17,8 +17,9 @@ class FineTuningExampleTest {
         Path second = dir.resolve("ft.zip");
         TransferLearningExample.Result tl = TransferLearningExample.run("--fast", "--data",
                 "../datasets/fashion-mnist-mini", "--epochs", "1", "--output", first.toString());
+        // in 2 shards (ShardedTraining, frozen layers and all); TransferLearningExampleTest covers plain fit
         FineTuningExample.Result r = FineTuningExample.run("--fast", "--data", "../datasets/fashion-mnist-mini",
-                "--model", first.toString(), "--output", second.toString());
+                "--model", first.toString(), "--shards", "2", "--output", second.toString());
 
         assertEquals(tl.accuracyAfter(), r.accuracyBefore(), 1e-9, "the loaded model is the saved one");
         assertTrue(r.accuracyAfter() >= 0 && r.accuracyAfter() <= 1, "after: " + r.accuracyAfter());

@@ -4,6 +4,9 @@ import io.efficientnet.core.EfficientNet;
 import org.deeplearning4j.nn.api.Model;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.optimize.api.BaseTrainingListener;
+import org.deeplearning4j.nn.transferlearning.FineTuneConfiguration;
+import org.deeplearning4j.nn.transferlearning.TransferLearning;
+import org.deeplearning4j.nn.weights.WeightInit;
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -118,6 +121,39 @@ class ShardedTrainingTest {
     @Test
     void oneShardIsPlainFit() {
         assertSameStep(new Nesterovs(0.01, 0.9), 4, 1);
+    }
+
+    /** A transfer-learning graph: frozen layers (batch norms included) up to block 3, a new 3-class head. */
+    private static ComputationGraph transferNet() {
+        ComputationGraph base = smallNet(new Sgd(0.01), 0, 0);
+        return new TransferLearning.GraphBuilder(base)
+                .fineTuneConfiguration(new FineTuneConfiguration.Builder().updater(new Nesterovs(0.01, 0.9)).seed(5)
+                        .build())
+                .setFeatureExtractor("block3a_project_bn")
+                .nOutReplace("predictions", 3, WeightInit.XAVIER)
+                .build();
+    }
+
+    @Test
+    void frozenLayersFromTransferLearningStepLikeOneFit() {
+        ComputationGraph plain = transferNet();
+        ComputationGraph sharded = transferNet();
+        assertEquals(plain.params(), sharded.params());
+        INDArray start = plain.params().dup();
+        INDArray frozenBefore = sharded.getLayer("block2a_expand_conv").params().dup();
+        Nd4j.getRandom().setSeed(21);
+        INDArray x = Nd4j.randn(DataType.FLOAT, 6, 3, 32, 32);
+        INDArray y = oneHot(6, 3);
+        try (ShardedTraining training = ShardedTraining.of(sharded, 2)) {
+            plain.fit(new INDArray[] {x}, new INDArray[] {y});
+            double loss = training.fit(x, y);
+            assertEquals(plain.score(), loss, 1e-6 * plain.score(), "loss");
+            INDArray update = plain.params().sub(start);
+            assertClose(update, sharded.params().sub(start), 1e-5, "update");
+            // the frozen part did not move, the new head did
+            assertEquals(frozenBefore, sharded.getLayer("block2a_expand_conv").params());
+            assertTrue(update.amaxNumber().doubleValue() > 0, "the head trained");
+        }
     }
 
     @Test
