@@ -25,6 +25,13 @@ class TrainEvaluateCommandTest {
         assertTrue(yaml.contains("epochs: 3"), yaml);
         assertTrue(yaml.contains("lr_per_256: 0.02"), yaml);
         assertTrue(yaml.contains("path: datasets/fashion-mnist-mini"), yaml);
+        Object[] sharded = SummaryCommandTest.run("train", "--shards", "3", "--print-config");
+        assertEquals(0, sharded[0], sharded[2].toString());
+        assertTrue(sharded[1].toString().contains("train_shards: 3")
+                && sharded[1].toString().contains("eval_shards: 3"), sharded[1].toString());
+        Object[] both = SummaryCommandTest.run("train", "--shards", "2", "--workers", "2", "--print-config");
+        assertEquals(2, both[0]);
+        assertTrue(both[2].toString().contains("run.train_shards (2) and run.workers (2)"), both[2].toString());
     }
 
     @Test
