@@ -115,18 +115,37 @@ public final class ShardedInference implements AutoCloseable {
             ComputationGraph replica = replicas[s];
             parts.add(workers.submit(() -> replica.output(false, shard)[0]));
         }
+        // wait for every shard, even after a failure, so that no shard still runs on its replica when the next call
+        // starts; then report the first failure
         INDArray[] outputs = new INDArray[shards];
+        IllegalStateException failure = null;
+        boolean interrupted = false;
         for (int s = 0; s < shards; s++) {
-            try {
-                outputs[s] = parts.get(s).get();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new IllegalStateException("interrupted while waiting for shard " + s, e);
-            } catch (ExecutionException e) {
-                throw new IllegalStateException("shard " + s + " of " + shards + " (examples " + bounds[s] + ".."
-                        + (bounds[s + 1] - 1) + " of input " + input.shapeInfoToString().replace('\n', ' ')
-                        + ") failed: " + e.getCause(), e.getCause());
+            while (true) {
+                try {
+                    outputs[s] = parts.get(s).get();
+                    break;
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                } catch (ExecutionException e) {
+                    if (failure == null) {
+                        failure = new IllegalStateException("shard " + s + " of " + shards + " (examples "
+                                + bounds[s] + ".." + (bounds[s + 1] - 1) + " of input "
+                                + input.shapeInfoToString().replace('\n', ' ') + ") failed: " + e.getCause(),
+                                e.getCause());
+                    }
+                    break;
+                }
             }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+            if (failure == null) {
+                failure = new IllegalStateException("interrupted while the shards ran");
+            }
+        }
+        if (failure != null) {
+            throw failure;
         }
         return shards == 1 ? outputs[0] : concat(outputs);
     }

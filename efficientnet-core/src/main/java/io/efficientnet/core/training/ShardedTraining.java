@@ -154,8 +154,7 @@ public final class ShardedTraining implements AutoCloseable {
         int iteration = model.getIterationCount();
         int epoch = model.getEpochCount();
         ShardGroup group = new ShardGroup(shards);
-        INDArray total = model.getFlattenedGradients();
-        long length = total.length();
+        long length = model.getFlattenedGradients().length();
         List<Future<Double>> parts = new ArrayList<>(shards);
         for (int s = 0; s < shards; s++) {
             int index = s;
@@ -172,18 +171,37 @@ public final class ShardedTraining implements AutoCloseable {
                 }
             }));
         }
+        // wait for every shard, even after a failure, so that no shard of this step still runs on its replica when
+        // the next step starts; then report the first failure (the others are usually its consequence)
         double score = 0;
+        IllegalStateException failure = null;
+        boolean interrupted = false;
         for (int s = 0; s < shards; s++) {
-            try {
-                score += parts.get(s).get() * (bounds[s + 1] - bounds[s]);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new IllegalStateException("interrupted while waiting for shard " + s, e);
-            } catch (ExecutionException e) {
-                throw new IllegalStateException("shard " + s + " of " + shards + " (examples " + bounds[s] + ".."
-                        + (bounds[s + 1] - 1) + " of features " + describe(features) + ") failed: " + e.getCause(),
-                        e.getCause());
+            while (true) {
+                try {
+                    score += parts.get(s).get() * (bounds[s + 1] - bounds[s]);
+                    break;
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                    group.abort(e);
+                } catch (ExecutionException e) {
+                    if (failure == null) {
+                        failure = new IllegalStateException("shard " + s + " of " + shards + " (examples "
+                                + bounds[s] + ".." + (bounds[s + 1] - 1) + " of features " + describe(features)
+                                + ") failed: " + e.getCause(), e.getCause());
+                    }
+                    break;
+                }
             }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+            if (failure == null) {
+                failure = new IllegalStateException("interrupted while the shards trained; no update was made");
+            }
+        }
+        if (failure != null) {
+            throw failure;
         }
         score /= n;
         // running statistics are the same update on every shard, not a sum over examples: take shard 0's
