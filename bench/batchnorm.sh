@@ -13,5 +13,5 @@ bench_name=batchnorm
 # shellcheck source=bench/core-test-classpath
 source bench/core-test-classpath
 # shellcheck disable=SC2154,SC2086
-exec java -Xmx2g -Dorg.bytedeco.javacpp.maxbytes=6G $jdk_modules -cp "$core_test_cp" \
+exec java -Xmx2g -Dorg.bytedeco.javacpp.maxbytes=6G $jvm_kernel_options -cp "$core_test_cp" \
   io.efficientnet.core.bench.BatchNormComparison "$@"

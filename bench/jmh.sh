@@ -26,4 +26,4 @@ bench_name=jmh
 source bench/core-test-classpath
 echo "jmh: OMP_NUM_THREADS=$OMP_NUM_THREADS" >&2
 # shellcheck disable=SC2154,SC2086
-exec java -Xmx1g $jdk_modules -cp "$core_test_cp" org.openjdk.jmh.Main "${args[@]}"
+exec java -Xmx1g $jvm_kernel_options -cp "$core_test_cp" org.openjdk.jmh.Main "${args[@]}"

@@ -26,7 +26,7 @@ fi
 
 # shellcheck source=bin/jvm-options
 source "$root/bin/jvm-options"
-opens="$jdk_modules $java17_opens -Dorg.bytedeco.javacpp.maxbytes=16G"
+opens="$jvm_kernel_options $java17_opens -Dorg.bytedeco.javacpp.maxbytes=16G"
 jars="$(tr ':' '\n' <<<"$classpath" | grep -v -E '/org/apache/spark/|/org/scala-lang/|/org/apache/hadoop/' \
   | paste -sd, -)"
 
