@@ -24,9 +24,9 @@ import java.util.List;
  * </pre>
  *
  * Full mode: 2 epochs at learning rate 1e-4 over {@code datasets/fashion-mnist-mini}; {@code --fast}: 2 epochs on
- * 30 training and 10 validation images per class (use it with a {@code --fast} model from the first example). {@code --shards N}
- * (N ≥ 2) trains each batch through {@link io.efficientnet.core.training.ShardedTraining}: N single-threaded shards
- * side by side, the same step as {@code fit}, faster on a few cores.
+ * 30 training and 10 validation images per class (use it with a {@code --fast} model from the first example).
+ * {@code --shards N} (N ≥ 2) trains each batch through {@link io.efficientnet.core.training.ShardedTraining}: N
+ * single-threaded shards side by side, the same step as {@code fit}, faster on a few cores.
  */
 public final class FineTuningExample {
 

@@ -32,9 +32,9 @@ import java.util.List;
  *
  * Full mode: B0 at 224×224, ImageNet weights (random when offline, which it says), 3 epochs over
  * {@code datasets/fashion-mnist-mini}. {@code --fast}: a small random network at 32×32, 30 training and 10
- * validation images per class, 2 epochs. {@code --shards N}
- * (N ≥ 2) trains each batch through {@link io.efficientnet.core.training.ShardedTraining}: N single-threaded shards
- * side by side, the same step as {@code fit}, faster on a few cores.
+ * validation images per class, 2 epochs. {@code --shards N} (N ≥ 2) trains each batch through
+ * {@link io.efficientnet.core.training.ShardedTraining}: N single-threaded shards side by side, the same step as
+ * {@code fit}, faster on a few cores.
  */
 public final class TransferLearningExample {
 

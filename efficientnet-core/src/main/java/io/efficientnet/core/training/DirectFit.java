@@ -24,10 +24,11 @@ public final class DirectFit {
     /**
      * Fits {@code model} step by step.
      *
-     * @throws IllegalArgumentException if the model is not initialised or does not have exactly one input and one output
+     * @throws IllegalArgumentException if the model is not initialised or does not have exactly one input and one
+     *                                  output
      */
     public static DirectFit of(ComputationGraph model) {
-        ShardedTraining.requireTrainable(model, "DirectFit");
+        StepInputs.requireTrainable(model, "DirectFit");
         return new DirectFit(model);
     }
 
@@ -51,7 +52,7 @@ public final class DirectFit {
      * @throws IllegalArgumentException if features or labels are missing, empty or have different example counts
      */
     public double fit(INDArray features, INDArray labels) {
-        ShardedTraining.requireBatch(features, labels);
+        StepInputs.requireBatch(features, labels);
         model.setInputs(features);
         model.setLabels(labels);
         try {

@@ -16,16 +16,16 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The part of DL4J's {@code fit} that follows the gradient computation — listeners, the updater (division by the batch
- * size, learning rate, momentum, regularisation), the parameter step, the iteration count, constraints — applied to the
- * gradient in the model's own flattened gradient array.
+ * The part of DL4J's {@code fit} that follows the gradient computation (listeners, the updater's division by the
+ * batch size, learning rate, momentum and regularisation, the parameter step, the iteration count, constraints),
+ * applied to the gradient in the model's own flattened gradient array.
  *
  * <p>It hands the updater a gradient whose {@code gradient()} is that array itself. DL4J 1.0.0-M2.1's
  * {@link DefaultGradient#gradient()} returns a new reshaped array object on every call, which the updater takes for a
  * gradient from another network ("external") and then re-slices every parameter's gradient and parameter views on
  * every step; with the array itself it uses the views it prepared once. Same operations on the same memory, so the
- * same results (tested bit for bit); B0's update took 27–140 ms on the external path and 8–14 ms here (BENCHMARKS.md,
- * session 8).
+ * same results (tested bit for bit); B0's update took 27–140 ms on the external path and 8–14 ms here
+ * (BENCHMARKS.md, session 8).
  */
 final class ModelUpdate {
 

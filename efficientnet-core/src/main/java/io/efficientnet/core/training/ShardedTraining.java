@@ -36,8 +36,9 @@ import java.util.concurrent.Future;
  * generator, so runs stay repeatable but are not mask-for-mask those of {@code fit}.
  *
  * <p>Requirements: one input and one output, no mask arrays, and every batch normalization that trains is this
- * project's ({@code EfficientNet.builder().fastBatchNorm(true)}, the default) on NCHW feature maps. The replicas read the
- * model's parameter array (no copy): create this after the parameter array is final, as for {@code ShardedInference}.
+ * project's ({@code EfficientNet.builder().fastBatchNorm(true)}, the default) on NCHW feature maps. The replicas read
+ * the model's parameter array (no copy): create this after the parameter array is final, as for
+ * {@code ShardedInference}.
  * The model's training listeners see {@code onGradientCalculation} and {@code iterationDone}. Calls to {@link #fit} are
  * serialised; close with {@link #close}.
  */
@@ -71,7 +72,7 @@ public final class ShardedTraining implements AutoCloseable {
      *                                  statistics across shards (named)
      */
     public static ShardedTraining of(ComputationGraph model, int shards) {
-        requireTrainable(model, "ShardedTraining");
+        StepInputs.requireTrainable(model, "ShardedTraining");
         if (shards < 1) {
             throw new IllegalArgumentException("shards must be >= 1, got " + shards);
         }
@@ -84,30 +85,6 @@ public final class ShardedTraining implements AutoCloseable {
             }
         }
         return new ShardedTraining(model, shards);
-    }
-
-    /** Fails unless {@code model} is an initialised network with one input and one output. */
-    static void requireTrainable(ComputationGraph model, String who) {
-        if (model == null) {
-            throw new IllegalArgumentException("model must not be null");
-        }
-        if (model.getNumInputArrays() != 1 || model.getNumOutputArrays() != 1) {
-            throw new IllegalArgumentException(who + " needs a network with one input and one output, got "
-                    + model.getNumInputArrays() + " inputs " + model.getConfiguration().getNetworkInputs() + " and "
-                    + model.getNumOutputArrays() + " outputs " + model.getConfiguration().getNetworkOutputs());
-        }
-        if (model.params() == null) {
-            throw new IllegalArgumentException("the model is not initialised: call init() first");
-        }
-    }
-
-    /** Fails unless features and labels are batches with the same number {@code N >= 1} of examples. */
-    static void requireBatch(INDArray features, INDArray labels) {
-        if (features == null || labels == null || features.rank() < 1 || labels.rank() < 1 || features.size(0) < 1
-                || features.size(0) != labels.size(0)) {
-            throw new IllegalArgumentException("features and labels must be batches [N, ...] with the same N >= 1, "
-                    + "got " + describe(features) + " and " + describe(labels));
-        }
     }
 
     /** The most shards a batch is cut into. */
@@ -145,7 +122,7 @@ public final class ShardedTraining implements AutoCloseable {
         if (closed) {
             throw new IllegalStateException("ShardedTraining is closed");
         }
-        requireBatch(features, labels);
+        StepInputs.requireBatch(features, labels);
         long n = features.size(0);
         int shards = (int) Math.min(replicas.length, n);
         INDArray x = features.ordering() == 'c' ? features : features.dup('c');
@@ -187,8 +164,8 @@ public final class ShardedTraining implements AutoCloseable {
                 } catch (ExecutionException e) {
                     if (failure == null) {
                         failure = new IllegalStateException("shard " + s + " of " + shards + " (examples "
-                                + bounds[s] + ".." + (bounds[s + 1] - 1) + " of features " + describe(features)
-                                + ") failed: " + e.getCause(), e.getCause());
+                                + bounds[s] + ".." + (bounds[s + 1] - 1) + " of features "
+                                + StepInputs.describe(features) + ") failed: " + e.getCause(), e.getCause());
                     }
                     break;
                 }
@@ -256,10 +233,6 @@ public final class ShardedTraining implements AutoCloseable {
                 bn.shareStatistics(exchange);
             }
         }
-    }
-
-    private static String describe(INDArray a) {
-        return a == null ? "null" : a.shapeInfoToString().replace('\n', ' ');
     }
 
     /** Stops the shard threads; the model itself stays usable. */

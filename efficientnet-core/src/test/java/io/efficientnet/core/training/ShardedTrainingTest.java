@@ -28,7 +28,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * A sharded step is the step {@code fit} takes on the whole batch: same loss, update of every parameter (running
- * statistics included) and optimizer state (dropout and drop-path off, so that no random masks differ); bad input and failures are reported.
+ * statistics included) and optimizer state (dropout and drop-path off, so that no random masks differ); bad input
+ * and failures are reported.
  */
 class ShardedTrainingTest {
 
