@@ -143,10 +143,11 @@ public final class Trainer {
             }
             AtomicFiles.writeString(output.resolve("config.yaml"), configYaml);
             console.accept(String.format(Locale.ROOT, "training %s on %d images (%d classes), validating on %s, "
-                            + "batch %d, %d steps per epoch, %d epochs; run folder %s",
+                            + "batch %d%s, %d steps per epoch, %d epochs; run folder %s",
                     describe(net, res),
                     data.train().size(), data.classes().size(),
                     data.validation() == null ? "none" : data.validation().size() + " images", dc.batchSize(),
+                    config.run().trainShards() > 1 ? " in " + config.run().trainShards() + " shards" : "",
                     stepsPerEpoch, config.run().epochs(), output));
             onNetwork.accept(net);
 

@@ -224,8 +224,10 @@ class TrainerTest {
 
         // with dropout and drop-path: learns, and a resumed run repeats the uninterrupted one
         List<Double> full = new ArrayList<>();
-        Trainer.Outcome whole = train(tmp.resolve("run-shards-full"), full, new ArrayList<>(), "run.train_shards=2",
+        List<String> console = new ArrayList<>();
+        Trainer.Outcome whole = train(tmp.resolve("run-shards-full"), full, console, "run.train_shards=2",
                 "run.epochs=6", "ema.decay=0.5");
+        assertTrue(console.get(0).contains("batch 8 in 2 shards, 6 steps per epoch"), console.get(0));
         double first = full.subList(0, 6).stream().mapToDouble(d -> d).average().orElseThrow();
         double last = full.subList(30, 36).stream().mapToDouble(d -> d).average().orElseThrow();
         assertTrue(last < first * 0.8, "loss must go down in shards: " + first + " -> " + last);
