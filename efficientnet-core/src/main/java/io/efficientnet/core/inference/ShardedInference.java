@@ -10,7 +10,6 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Future;
 
@@ -58,19 +57,9 @@ public final class ShardedInference implements AutoCloseable {
      *                                  output
      */
     public static ShardedInference of(ComputationGraph model, int shards) {
-        if (model == null) {
-            throw new IllegalArgumentException("model must not be null");
-        }
+        ShardWorkers.requireModel(model, "ShardedInference");
         if (shards < 1) {
             throw new IllegalArgumentException("shards must be >= 1, got " + shards);
-        }
-        if (model.getNumInputArrays() != 1 || model.getNumOutputArrays() != 1) {
-            throw new IllegalArgumentException("ShardedInference needs a network with one input and one output, got "
-                    + model.getNumInputArrays() + " inputs " + model.getConfiguration().getNetworkInputs() + " and "
-                    + model.getNumOutputArrays() + " outputs " + model.getConfiguration().getNetworkOutputs());
-        }
-        if (model.params() == null) {
-            throw new IllegalArgumentException("the model is not initialised: call init() first");
         }
         return new ShardedInference(model, shards);
     }
@@ -115,38 +104,8 @@ public final class ShardedInference implements AutoCloseable {
             ComputationGraph replica = replicas[s];
             parts.add(workers.submit(() -> replica.output(false, shard)[0]));
         }
-        // wait for every shard, even after a failure, so that no shard still runs on its replica when the next call
-        // starts; then report the first failure
-        INDArray[] outputs = new INDArray[shards];
-        IllegalStateException failure = null;
-        boolean interrupted = false;
-        for (int s = 0; s < shards; s++) {
-            while (true) {
-                try {
-                    outputs[s] = parts.get(s).get();
-                    break;
-                } catch (InterruptedException e) {
-                    interrupted = true;
-                } catch (ExecutionException e) {
-                    if (failure == null) {
-                        failure = new IllegalStateException("shard " + s + " of " + shards + " (examples "
-                                + bounds[s] + ".." + (bounds[s + 1] - 1) + " of input "
-                                + input.shapeInfoToString().replace('\n', ' ') + ") failed: " + e.getCause(),
-                                e.getCause());
-                    }
-                    break;
-                }
-            }
-        }
-        if (interrupted) {
-            Thread.currentThread().interrupt();
-            if (failure == null) {
-                failure = new IllegalStateException("interrupted while the shards ran");
-            }
-        }
-        if (failure != null) {
-            throw failure;
-        }
+        INDArray[] outputs = ShardWorkers.awaitAll(parts, bounds,
+                "input " + input.shapeInfoToString().replace('\n', ' '), () -> { }).toArray(INDArray[]::new);
         return shards == 1 ? outputs[0] : concat(outputs);
     }
 

@@ -1,5 +1,6 @@
 package io.efficientnet.core.training;
 
+import io.efficientnet.core.inference.ShardWorkers;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.api.DataSet;
@@ -28,7 +29,7 @@ public final class DirectFit {
      *                                  output
      */
     public static DirectFit of(ComputationGraph model) {
-        StepInputs.requireTrainable(model, "DirectFit");
+        ShardWorkers.requireModel(model, "DirectFit");
         return new DirectFit(model);
     }
 
@@ -39,9 +40,7 @@ public final class DirectFit {
      * @throws IllegalArgumentException if the batch has mask arrays, or features and labels do not match
      */
     public double fit(DataSet batch) {
-        if (batch.getFeaturesMaskArray() != null || batch.getLabelsMaskArray() != null) {
-            throw new IllegalArgumentException("DirectFit does not support mask arrays");
-        }
+        StepInputs.requireNoMasks(batch, "DirectFit");
         return fit(batch.getFeatures(), batch.getLabels());
     }
 

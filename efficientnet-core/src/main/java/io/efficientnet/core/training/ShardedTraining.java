@@ -17,7 +17,6 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Future;
 
@@ -72,7 +71,7 @@ public final class ShardedTraining implements AutoCloseable {
      *                                  statistics across shards (named)
      */
     public static ShardedTraining of(ComputationGraph model, int shards) {
-        StepInputs.requireTrainable(model, "ShardedTraining");
+        ShardWorkers.requireModel(model, "ShardedTraining");
         if (shards < 1) {
             throw new IllegalArgumentException("shards must be >= 1, got " + shards);
         }
@@ -104,9 +103,7 @@ public final class ShardedTraining implements AutoCloseable {
      * @throws IllegalArgumentException if the batch has mask arrays
      */
     public double fit(DataSet batch) {
-        if (batch.getFeaturesMaskArray() != null || batch.getLabelsMaskArray() != null) {
-            throw new IllegalArgumentException("ShardedTraining does not support mask arrays");
-        }
+        StepInputs.requireNoMasks(batch, "ShardedTraining");
         return fit(batch.getFeatures(), batch.getLabels());
     }
 
@@ -116,7 +113,8 @@ public final class ShardedTraining implements AutoCloseable {
      *
      * @return the loss of the batch before the update (what {@code model.score()} gives after {@code fit})
      * @throws IllegalArgumentException if features or labels are missing, empty or have different example counts
-     * @throws IllegalStateException    if this was closed, or a shard failed (with the shard's examples and cause)
+     * @throws IllegalStateException    if this was closed, a shard failed (with the shard's examples and cause) or the
+     *                                  wait was interrupted; the model is then not updated
      */
     public synchronized double fit(INDArray features, INDArray labels) {
         if (closed) {
@@ -148,37 +146,12 @@ public final class ShardedTraining implements AutoCloseable {
                 }
             }));
         }
-        // wait for every shard, even after a failure, so that no shard of this step still runs on its replica when
-        // the next step starts; then report the first failure (the others are usually its consequence)
+        // an interrupted caller wakes shards waiting for each other; a failed or interrupted step makes no update
+        List<Double> losses = ShardWorkers.awaitAll(parts, bounds, "features " + StepInputs.describe(features),
+                () -> group.abort(new InterruptedException("the caller of ShardedTraining.fit was interrupted")));
         double score = 0;
-        IllegalStateException failure = null;
-        boolean interrupted = false;
         for (int s = 0; s < shards; s++) {
-            while (true) {
-                try {
-                    score += parts.get(s).get() * (bounds[s + 1] - bounds[s]);
-                    break;
-                } catch (InterruptedException e) {
-                    interrupted = true;
-                    group.abort(e);
-                } catch (ExecutionException e) {
-                    if (failure == null) {
-                        failure = new IllegalStateException("shard " + s + " of " + shards + " (examples "
-                                + bounds[s] + ".." + (bounds[s + 1] - 1) + " of features "
-                                + StepInputs.describe(features) + ") failed: " + e.getCause(), e.getCause());
-                    }
-                    break;
-                }
-            }
-        }
-        if (interrupted) {
-            Thread.currentThread().interrupt();
-            if (failure == null) {
-                failure = new IllegalStateException("interrupted while the shards trained; no update was made");
-            }
-        }
-        if (failure != null) {
-            throw failure;
+            score += losses.get(s) * (bounds[s + 1] - bounds[s]);
         }
         score /= n;
         // running statistics are the same update on every shard, not a sum over examples: take shard 0's

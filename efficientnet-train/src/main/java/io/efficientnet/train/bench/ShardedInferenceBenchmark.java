@@ -19,6 +19,12 @@ public final class ShardedInferenceBenchmark {
     private ShardedInferenceBenchmark() {
     }
 
+    /** How many native threads each shard thread runs with, for the report (sharded inference and training alike). */
+    static String nativeThreadsPerShard() {
+        return "native threads per shard: " + NativeThreads.unavailableReason().map(why -> "process-wide (" + why + ")")
+                .orElse("1");
+    }
+
     /** Runs the benchmark; iteration times are per batch of {@code spec.batchSize()} images. */
     public static BenchmarkResult run(ComputationGraph net, int[] chw, String model, BenchmarkSpec spec, int shards,
             Map<String, Object> notes) {
@@ -34,8 +40,7 @@ public final class ShardedInferenceBenchmark {
             timing = ModelBenchmark.time(() -> sharded.output(x), Math.max(0, spec.warmup() - 1), spec.iterations());
             Map<String, Object> n = new LinkedHashMap<>(notes);
             n.put("shardedInference", shards + " shards (at most " + (spec.batchSize() + shards - 1) / shards
-                    + " images each), native threads per shard: " + (sharded.nativeThreadsLimited() ? "1"
-                    : "process-wide (" + NativeThreads.unavailableReason().orElse("") + ")"));
+                    + " images each), " + nativeThreadsPerShard());
             return new BenchmarkResult(model, spec, chw.clone(), net.numParams(), null, timing.ms(), timing.peak(),
                     BackendInfo.current(), null, n);
         }

@@ -1,6 +1,5 @@
 package io.efficientnet.train.bench;
 
-import io.efficientnet.core.inference.NativeThreads;
 import io.efficientnet.core.training.ShardedTraining;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.conf.graph.GraphVertex;
@@ -69,9 +68,7 @@ public final class ShardedTrainingBenchmark {
             checkLoss(net, x, y, shards);
             Map<String, Object> n = new LinkedHashMap<>(notes);
             n.put("shardedTraining", shards + " shards (at most " + (spec.batchSize() + shards - 1) / shards
-                    + " images each, synchronised batch norm), native threads per shard: "
-                    + (sharded.nativeThreadsLimited() ? "1"
-                    : "process-wide (" + NativeThreads.unavailableReason().orElse("") + ")"));
+                    + " images each, synchronised batch norm), " + ShardedInferenceBenchmark.nativeThreadsPerShard());
             return new BenchmarkResult(model, spec, chw.clone(), net.numParams(), ModelBenchmark.SGD_NOTE
                     .formatted(spec.learningRate()), timing.ms(), timing.peak(), BackendInfo.current(), null, n);
         }
