@@ -196,8 +196,11 @@ public final class BatchNormFolding {
                 && conv.getCnn2dDataFormat() == CNN2DFormat.NCHW;
     }
 
-    /** Per-channel scale γ/sqrt(var+ε) and shift β − mean·scale of a batch-norm layer, in double precision. */
-    static INDArray[] scaleAndShift(Layer bnLayer) {
+    /**
+     * Per-channel scale γ/sqrt(var+ε) and shift β − mean·scale of a batch-norm layer (DL4J or fast), as two
+     * double-precision vectors of length C.
+     */
+    public static INDArray[] scaleAndShift(Layer bnLayer) {
         BatchNormalization bn = (BatchNormalization) bnLayer.conf().getLayer();
         long c = bn.getNOut();
         INDArray mean = bnLayer.getParam(BatchNormalizationParamInitializer.GLOBAL_MEAN).castTo(DataType.DOUBLE)

@@ -1,0 +1,338 @@
+package io.efficientnet.core.inference.onednn;
+
+import io.efficientnet.core.inference.BatchNormFolding;
+import io.efficientnet.core.layers.ChannelScaleVertex;
+import io.efficientnet.core.layers.FastBatchNormalization;
+import io.efficientnet.core.layers.FastConvolution2D;
+import io.efficientnet.core.layers.FastDepthwiseConvolution2D;
+import org.deeplearning4j.nn.api.Layer;
+import org.deeplearning4j.nn.conf.CNN2DFormat;
+import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
+import org.deeplearning4j.nn.conf.ConvolutionMode;
+import org.deeplearning4j.nn.conf.graph.ElementWiseVertex;
+import org.deeplearning4j.nn.conf.graph.FrozenVertex;
+import org.deeplearning4j.nn.conf.graph.GraphVertex;
+import org.deeplearning4j.nn.conf.graph.LayerVertex;
+import org.deeplearning4j.nn.conf.layers.ActivationLayer;
+import org.deeplearning4j.nn.conf.layers.BatchNormalization;
+import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
+import org.deeplearning4j.nn.conf.layers.DenseLayer;
+import org.deeplearning4j.nn.conf.layers.DepthwiseConvolution2D;
+import org.deeplearning4j.nn.conf.layers.DropoutLayer;
+import org.deeplearning4j.nn.conf.layers.FeedForwardLayer;
+import org.deeplearning4j.nn.conf.layers.GlobalPoolingLayer;
+import org.deeplearning4j.nn.conf.layers.misc.FrozenLayer;
+import org.deeplearning4j.nn.conf.layers.misc.FrozenLayerWithBackprop;
+import org.deeplearning4j.nn.conf.layers.OutputLayer;
+import org.deeplearning4j.nn.conf.layers.PoolingType;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.deeplearning4j.nn.params.ConvolutionParamInitializer;
+import org.deeplearning4j.nn.params.DefaultParamInitializer;
+import org.nd4j.linalg.activations.impl.ActivationSoftmax;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Lowers a DL4J {@link ComputationGraph} to {@link LoweredOp}s for inference: batch norms are folded into the
+ * convolution before them, activations and residual adds become post-ops of the op before them where that op's
+ * result has no other reader, dropout and drop-path disappear. Parameters are copied, so later changes to the
+ * network do not reach the lowered one.
+ *
+ * <p>Runs EfficientNet as this project builds it (plain or fast layers, fused or separate batch norm + swish,
+ * Keras' or symmetric padding, with or without top, multi-scale outputs) and other graphs made of the same layer
+ * kinds. Anything else is refused with the vertex's name and type.
+ */
+public final class GraphLowering {
+
+    private static final Set<Class<?>> CONVOLUTIONS = Set.of(ConvolutionLayer.class, FastConvolution2D.class,
+            DepthwiseConvolution2D.class, FastDepthwiseConvolution2D.class);
+
+    private final ComputationGraph net;
+    private final ComputationGraphConfiguration conf;
+    private final Map<String, Integer> consumers = new HashMap<>();
+    private final Set<String> networkOutputs;
+    private final List<LoweredOp> ops = new ArrayList<>();
+    /** Vertex name → the tensor holding its output. */
+    private final Map<String, String> tensorOf = new HashMap<>();
+    /** Tensor → index of the op writing it. */
+    private final Map<String, Integer> producer = new HashMap<>();
+    /** Tensor → the last vertex folded or fused into the op writing it (only it may be fused further). */
+    private final Map<String, String> tip = new HashMap<>();
+
+    private GraphLowering(ComputationGraph net) {
+        this.net = net;
+        this.conf = net.getConfiguration();
+        for (List<String> in : conf.getVertexInputs().values()) {
+            for (String s : in) {
+                consumers.merge(s, 1, Integer::sum);
+            }
+        }
+        this.networkOutputs = Set.copyOf(conf.getNetworkOutputs());
+    }
+
+    /**
+     * Lowers an initialised network.
+     *
+     * @throws IllegalArgumentException naming the vertex, for a vertex or layer configuration the engine cannot run
+     */
+    public static LoweredNetwork lower(ComputationGraph net) {
+        if (net.getConfiguration() == null || net.params() == null) {
+            throw new IllegalArgumentException("the network must be initialised (init()) before it can be lowered");
+        }
+        return new GraphLowering(net).run();
+    }
+
+    private LoweredNetwork run() {
+        List<String> inputs = conf.getNetworkInputs();
+        if (inputs.size() != 1) {
+            throw new IllegalArgumentException("the oneDNN engine runs networks with one input, this one has " + inputs);
+        }
+        String input = inputs.get(0);
+        tensorOf.put(input, input);
+        tip.put(input, input);
+        long channels = -1;
+        for (int index : net.topologicalSortOrder()) {
+            String name = net.getVertices()[index].getVertexName();
+            if (name.equals(input)) {
+                continue;
+            }
+            GraphVertex vertex = conf.getVertices().get(name);
+            while (vertex instanceof FrozenVertex frozen) { // transfer learning's frozen graph vertices
+                vertex = frozen.getUnderlying();
+            }
+            List<String> in = conf.getVertexInputs().get(name);
+            if (vertex instanceof LayerVertex lv) {
+                if (lv.getPreProcessor() != null) {
+                    throw unsupported(name, "input preprocessor " + lv.getPreProcessor().getClass().getSimpleName());
+                }
+                if (in.size() != 1) {
+                    throw unsupported(name, "a layer with " + in.size() + " inputs");
+                }
+                org.deeplearning4j.nn.conf.layers.Layer layer = unfrozen(lv.getLayerConf().getLayer());
+                if (channels < 0 && in.get(0).equals(input) && layer instanceof ConvolutionLayer c) {
+                    channels = c.getNIn();
+                }
+                layer(name, layer, in.get(0));
+            } else if (vertex instanceof ChannelScaleVertex) {
+                add(new LoweredOp.ChannelScale(name, tensor(in.get(0)), tensor(in.get(1)), name));
+            } else if (vertex instanceof ElementWiseVertex ew) {
+                if (ew.getOp() != ElementWiseVertex.Op.Add || in.size() != 2) {
+                    throw unsupported(name, "element-wise " + ew.getOp() + " of " + in.size() + " inputs (only the add"
+                            + " of two)");
+                }
+                residualAdd(name, in.get(0), in.get(1));
+            } else {
+                throw unsupported(name, vertex.getClass().getSimpleName());
+            }
+        }
+        if (channels < 0) {
+            throw new IllegalArgumentException("the network input '" + input + "' must feed a convolution");
+        }
+        List<String> outputs = conf.getNetworkOutputs().stream().map(this::tensor).toList();
+        return new LoweredNetwork(input, channels, ops, outputs);
+    }
+
+    /** The layer inside a transfer-learning freeze wrapper (frozen or not makes no difference at inference). */
+    private static org.deeplearning4j.nn.conf.layers.Layer unfrozen(org.deeplearning4j.nn.conf.layers.Layer layer) {
+        if (layer instanceof FrozenLayer f) {
+            return unfrozen(f.getLayer());
+        }
+        if (layer instanceof FrozenLayerWithBackprop f) {
+            return unfrozen(f.getUnderlying());
+        }
+        return layer;
+    }
+
+    private void layer(String name, org.deeplearning4j.nn.conf.layers.Layer layer, String in) {
+        if (layer instanceof ConvolutionLayer c && CONVOLUTIONS.contains(c.getClass())) {
+            add(convolution(name, c, tensor(in)));
+        } else if (layer instanceof BatchNormalization bn) {
+            foldBatchNorm(name, bn, in);
+        } else if (layer instanceof ActivationLayer a) {
+            activation(name, Eltwise.of(a.getActivationFn(), name), in);
+        } else if (layer instanceof DropoutLayer) {
+            alias(name, in); // identity at inference (dropout and drop-path alike)
+        } else if (layer instanceof GlobalPoolingLayer p) {
+            add(pooling(name, p, tensor(in)));
+        } else if (layer.getClass() == DenseLayer.class || layer.getClass() == OutputLayer.class) {
+            add(dense(name, (FeedForwardLayer) layer, tensor(in)));
+        } else {
+            throw unsupported(name, layer.getClass().getSimpleName());
+        }
+    }
+
+    private LoweredOp.Conv convolution(String name, ConvolutionLayer c, String in) {
+        if (c.getCnn2dDataFormat() != CNN2DFormat.NCHW) {
+            throw unsupported(name, "data format " + c.getCnn2dDataFormat() + " (only NCHW)");
+        }
+        if (c.getDilation()[0] != 1 || c.getDilation()[1] != 1) {
+            throw unsupported(name, "dilation " + Arrays.toString(c.getDilation()));
+        }
+        ConvolutionMode mode = c.getConvolutionMode();
+        boolean same = mode == ConvolutionMode.Same;
+        if (!same && mode != ConvolutionMode.Truncate && mode != ConvolutionMode.Strict) {
+            throw unsupported(name, "convolution mode " + mode);
+        }
+        Layer runtime = net.getLayer(name);
+        INDArray w = runtime.getParam(ConvolutionParamInitializer.WEIGHT_KEY);
+        long nIn = c.getNIn();
+        long nOut;
+        int groups;
+        float[] weights;
+        if (c instanceof DepthwiseConvolution2D dw) {
+            // DL4J: [kH, kW, in, multiplier]; oneDNN goihw: [in][multiplier][1][kH][kW]
+            weights = floats(w.permute(2, 3, 0, 1));
+            groups = Math.toIntExact(nIn);
+            nOut = nIn * dw.getDepthMultiplier();
+        } else {
+            weights = floats(w); // [out, in, kH, kW]
+            groups = 1;
+            nOut = c.getNOut();
+        }
+        INDArray b = c.hasBias() ? runtime.getParam(ConvolutionParamInitializer.BIAS_KEY) : null;
+        int[] k = c.getKernelSize();
+        int[] s = c.getStride();
+        int[] p = c.getPadding();
+        return new LoweredOp.Conv(name, in, name, nIn, nOut, groups, k[0], k[1], s[0], s[1], same,
+                same ? 0 : p[0], same ? 0 : p[1], weights, b == null ? null : floats(b),
+                Eltwise.of(c.getActivationFn(), name), null);
+    }
+
+    private void foldBatchNorm(String name, BatchNormalization bn, String in) {
+        if (bn.getCnn2DFormat() != CNN2DFormat.NCHW) {
+            throw unsupported(name, "batch norm data format " + bn.getCnn2DFormat() + " (only NCHW)");
+        }
+        if (!(fusable(in) instanceof LoweredOp.Conv conv) || conv.activation() != Eltwise.NONE
+                || conv.addend() != null) {
+            throw unsupported(name, "a batch norm that does not directly follow a convolution whose output only it"
+                    + " reads (the engine folds batch norms into convolutions)");
+        }
+        INDArray[] ss = BatchNormFolding.scaleAndShift(net.getLayer(name));
+        double[] scale = ss[0].toDoubleVector();
+        double[] shift = ss[1].toDoubleVector();
+        float[] w = conv.weights().clone();
+        int per = Math.toIntExact(w.length / conv.outChannels());
+        float[] bias = new float[Math.toIntExact(conv.outChannels())];
+        for (int o = 0; o < bias.length; o++) {
+            for (int i = o * per; i < (o + 1) * per; i++) {
+                w[i] = (float) (conv.weights()[i] * scale[o]);
+            }
+            double old = conv.bias() == null ? 0 : conv.bias()[o];
+            bias[o] = (float) (shift[o] + old * scale[o]);
+        }
+        LoweredOp.Conv folded = conv.withFolded(w, bias);
+        if (bn instanceof FastBatchNormalization f && f.isSwish()) {
+            folded = folded.withActivation(Eltwise.SWISH);
+        }
+        replace(in, folded, name);
+    }
+
+    private void activation(String name, Eltwise e, String in) {
+        if (e == Eltwise.NONE) {
+            alias(name, in);
+            return;
+        }
+        LoweredOp op = fusable(in);
+        if (op instanceof LoweredOp.Conv conv && conv.activation() == Eltwise.NONE && conv.addend() == null) {
+            replace(in, conv.withActivation(e), name);
+        } else if (op instanceof LoweredOp.Dense d && d.activation() == Eltwise.NONE && !d.softmax()) {
+            replace(in, new LoweredOp.Dense(d.name(), d.input(), d.output(), d.in(), d.out(), d.weights(), d.bias(),
+                    e, false), name);
+        } else {
+            add(new LoweredOp.Activation(name, tensor(in), name, e));
+        }
+    }
+
+    private void residualAdd(String name, String a, String b) {
+        for (String[] pair : new String[][] {{a, b}, {b, a}}) {
+            String addend = tensor(pair[1]);
+            if (fusable(pair[0]) instanceof LoweredOp.Conv conv && conv.addend() == null
+                    && producedBefore(addend, producer.get(tensor(pair[0])))) {
+                replace(pair[0], conv.withAddend(addend), name);
+                return;
+            }
+        }
+        add(new LoweredOp.Add(name, tensor(a), tensor(b), name));
+    }
+
+    private LoweredOp.GlobalPool pooling(String name, GlobalPoolingLayer p, String in) {
+        int[] dims = p.getPoolingDimensions();
+        if (dims != null && !Arrays.equals(dims, new int[] {2, 3})) {
+            throw unsupported(name, "pooling over dimensions " + Arrays.toString(dims) + " (only height and width)");
+        }
+        if (p.getPoolingType() != PoolingType.AVG && p.getPoolingType() != PoolingType.MAX) {
+            throw unsupported(name, "global " + p.getPoolingType() + " pooling (only AVG and MAX)");
+        }
+        return new LoweredOp.GlobalPool(name, in, name, p.getPoolingType() == PoolingType.MAX,
+                p.isCollapseDimensions());
+    }
+
+    private LoweredOp.Dense dense(String name, FeedForwardLayer layer, String in) {
+        Layer runtime = net.getLayer(name);
+        INDArray w = runtime.getParam(DefaultParamInitializer.WEIGHT_KEY); // [in, out]
+        INDArray b = runtime.paramTable().get(DefaultParamInitializer.BIAS_KEY);
+        boolean softmax = layer.getActivationFn() instanceof ActivationSoftmax;
+        Eltwise e = softmax ? Eltwise.NONE : Eltwise.of(layer.getActivationFn(), name);
+        return new LoweredOp.Dense(name, in, name, layer.getNIn(), layer.getNOut(), floats(w.transpose()),
+                b == null ? null : floats(b), e, softmax);
+    }
+
+    /** The op writing {@code vertex}'s output, if nothing but the next vertex reads it, else {@code null}. */
+    private LoweredOp fusable(String vertex) {
+        String t = tensor(vertex);
+        Integer index = producer.get(t);
+        boolean onlyReader = consumers.getOrDefault(vertex, 0) == 1 && !networkOutputs.contains(vertex);
+        return index != null && onlyReader && vertex.equals(tip.get(t)) ? ops.get(index) : null;
+    }
+
+    private boolean producedBefore(String tensor, int opIndex) {
+        Integer p = producer.get(tensor);
+        return p == null ? tensor.equals(conf.getNetworkInputs().get(0)) : p < opIndex;
+    }
+
+    /** {@code vertex} reads {@code in} and is the same tensor (fusable further when {@code in} was at the tip). */
+    private void alias(String vertex, String in) {
+        String t = tensor(in);
+        tensorOf.put(vertex, t);
+        if (in.equals(tip.get(t)) && consumers.getOrDefault(in, 0) == 1 && !networkOutputs.contains(in)) {
+            tip.put(t, vertex);
+        }
+    }
+
+    private void replace(String in, LoweredOp op, String vertex) {
+        String t = tensor(in);
+        ops.set(producer.get(t), op);
+        tensorOf.put(vertex, t);
+        tip.put(t, vertex);
+    }
+
+    private void add(LoweredOp op) {
+        producer.put(op.output(), ops.size());
+        ops.add(op);
+        tensorOf.put(op.output(), op.output());
+        tip.put(op.output(), op.output());
+    }
+
+    private String tensor(String vertex) {
+        String t = tensorOf.get(vertex);
+        if (t == null) {
+            throw new IllegalStateException("vertex '" + vertex + "' read before it was lowered");
+        }
+        return t;
+    }
+
+    private static float[] floats(INDArray a) {
+        return a.castTo(DataType.FLOAT).dup('c').data().asFloat();
+    }
+
+    private static IllegalArgumentException unsupported(String vertex, String what) {
+        return new IllegalArgumentException("vertex '" + vertex + "': the oneDNN engine does not run " + what);
+    }
+}

@@ -1,0 +1,154 @@
+package io.efficientnet.core.inference.onednn;
+
+import org.bytedeco.dnnl.engine;
+import org.bytedeco.dnnl.stream;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.api.shape.Shape;
+
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * Inference of a DL4J EfficientNet (or a graph of the same layer kinds) as one chain of oneDNN primitives, outside
+ * DL4J's layers: batch norms folded into the convolutions, swish/sigmoid and residual adds fused into them as
+ * post-ops, and every activation kept in the blocked memory format oneDNN's kernels pick, so data is reordered only
+ * at the input and the outputs instead of around every layer.
+ *
+ * <pre>{@code
+ * try (OneDnnInference engine = OneDnnInference.of(net)) {
+ *     INDArray probabilities = engine.output(images);   // [N, 3, H, W] float → same as net.output(false, images)[0]
+ * }
+ * }</pre>
+ *
+ * <p>The parameters are copied when the engine is created; later training of {@code net} does not reach it. A plan
+ * (primitives, reordered weights, activation buffers) is built on the first call for each input shape and kept for
+ * the {@value #PLANS} most recent shapes. Calls are serialised; oneDNN uses {@code OMP_NUM_THREADS} threads.
+ * Available where the JavaCPP oneDNN preset has a native build ({@link #unavailableReason()}).
+ */
+public final class OneDnnInference implements AutoCloseable {
+
+    /** Input shapes whose plans are kept. */
+    public static final int PLANS = 4;
+
+    private final LoweredNetwork lowered;
+    private final engine eng;
+    private final stream strm;
+    private final Map<String, OneDnnPlan> plans = new LinkedHashMap<>(PLANS, 0.75f, true);
+    private boolean closed;
+
+    private OneDnnInference(LoweredNetwork lowered) {
+        this.lowered = lowered;
+        this.eng = new engine(engine.kind.cpu, 0);
+        this.strm = new stream(eng);
+    }
+
+    /**
+     * Lowers {@code net} and prepares the engine.
+     *
+     * @throws IllegalArgumentException for a layer or vertex the engine cannot run (named in the message)
+     * @throws IllegalStateException    where oneDNN's native library cannot be loaded
+     */
+    public static OneDnnInference of(ComputationGraph net) {
+        LoweredNetwork lowered = GraphLowering.lower(net);
+        unavailableReason().ifPresent(why -> {
+            throw new IllegalStateException("the oneDNN engine is not available here: " + why);
+        });
+        return new OneDnnInference(lowered);
+    }
+
+    /** Why oneDNN's native library cannot be used here, or empty when it can. */
+    public static Optional<String> unavailableReason() {
+        return Library.REASON;
+    }
+
+    /** The network as the engine runs it. */
+    public LoweredNetwork lowered() {
+        return lowered;
+    }
+
+    /** The output of a single-output network for {@code input} {@code [N, C, H, W]}. */
+    public INDArray output(INDArray input) {
+        if (lowered.outputs().size() != 1) {
+            throw new IllegalStateException("the network has " + lowered.outputs().size() + " outputs "
+                    + lowered.outputs() + "; use outputs()");
+        }
+        return outputs(input)[0];
+    }
+
+    /**
+     * All outputs, in the network's output order, as new float32 arrays outside any workspace.
+     *
+     * @throws IllegalArgumentException if {@code input} is not {@code [N, C, H, W]} with the network's channels or
+     *                                  is too small for a layer (the message names the layer)
+     */
+    public synchronized INDArray[] outputs(INDArray input) {
+        if (closed) {
+            throw new IllegalStateException("the oneDNN engine is closed");
+        }
+        if (input == null || input.rank() != 4 || input.size(1) != lowered.inputChannels()) {
+            throw new IllegalArgumentException("input must be [N, " + lowered.inputChannels() + ", H, W], got "
+                    + (input == null ? "null" : Arrays.toString(input.shape())));
+        }
+        INDArray x = input.dataType() == DataType.FLOAT ? input : input.castTo(DataType.FLOAT);
+        if (x.isView() || x.ordering() != 'c' || !Shape.hasDefaultStridesForShape(x)) {
+            x = x.dup('c');
+        }
+        return plan(x.shape()).run(x);
+    }
+
+    /** oneDNN's implementation of each primitive for {@code inputShape} (e.g. {@code "block2a_dwconv: jit:avx2"}). */
+    public synchronized List<String> implementations(long... inputShape) {
+        return plan(inputShape).implementations();
+    }
+
+    /** Bytes of the activation buffers of the plan for {@code inputShape}. */
+    public synchronized long activationBytes(long... inputShape) {
+        return plan(inputShape).activationBytes();
+    }
+
+    private OneDnnPlan plan(long[] shape) {
+        String key = Arrays.toString(shape);
+        OneDnnPlan plan = plans.get(key);
+        if (plan == null) {
+            plan = new OneDnnPlan(lowered, shape, eng, strm);
+            plans.put(key, plan);
+            if (plans.size() > PLANS) {
+                String eldest = plans.keySet().iterator().next();
+                plans.remove(eldest).close();
+            }
+        }
+        return plan;
+    }
+
+    @Override
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        plans.values().forEach(OneDnnPlan::close);
+        plans.clear();
+        strm.close();
+        eng.close();
+    }
+
+    /** Loads oneDNN once. */
+    private static final class Library {
+        static final Optional<String> REASON = load();
+
+        private static Optional<String> load() {
+            try {
+                try (engine e = new engine(engine.kind.cpu, 0)) {
+                    return Optional.empty();
+                }
+            } catch (Throwable t) {
+                return Optional.of(t.getClass().getSimpleName() + ": " + t.getMessage());
+            }
+        }
+    }
+}

@@ -1,0 +1,498 @@
+package io.efficientnet.core.inference.onednn;
+
+import org.bytedeco.dnnl.IntMemoryMap;
+import org.bytedeco.dnnl.binary;
+import org.bytedeco.dnnl.convolution_forward;
+import org.bytedeco.dnnl.eltwise_forward;
+import org.bytedeco.dnnl.engine;
+import org.bytedeco.dnnl.inner_product_forward;
+import org.bytedeco.dnnl.memory;
+import org.bytedeco.dnnl.pooling_forward;
+import org.bytedeco.dnnl.post_ops;
+import org.bytedeco.dnnl.primitive;
+import org.bytedeco.dnnl.primitive_attr;
+import org.bytedeco.dnnl.primitive_desc;
+import org.bytedeco.dnnl.reorder;
+import org.bytedeco.dnnl.softmax_forward;
+import org.bytedeco.dnnl.stream;
+import org.bytedeco.javacpp.FloatPointer;
+import org.bytedeco.javacpp.Pointer;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.memory.pointers.PagedPointer;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_BIAS;
+import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_DST;
+import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_FROM;
+import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_SRC;
+import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_SRC_0;
+import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_SRC_1;
+import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_TO;
+import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_WEIGHTS;
+import static org.bytedeco.dnnl.global.dnnl.algorithm;
+import static org.bytedeco.dnnl.global.dnnl.prop_kind;
+
+/**
+ * A {@link LoweredNetwork} compiled for one input shape {@code [N, C, H, W]}: oneDNN primitives in execution order,
+ * every intermediate tensor in the memory format its producer chose (blocked layouts stay blocked from one op to
+ * the next; reorders only where a consumer wants another format), weights reordered once, activation buffers
+ * reused once their last reader has run. {@link #run} is not thread-safe.
+ */
+final class OneDnnPlan implements AutoCloseable {
+
+    private static final memory.data_type F32 = memory.data_type.f32;
+
+    /** One primitive execution. */
+    private record Step(String label, primitive primitive, IntMemoryMap args, String impl) {
+    }
+
+    /** An intermediate tensor while the plan is built. */
+    private static final class Tensor {
+        final long[] dims;
+        final memory.desc desc;
+        final memory mem;
+        BufferPool.Buffer buffer; // null: not owned by the pool (input, or handed over to another tensor)
+        boolean collapsed;
+
+        Tensor(long[] dims, memory.desc desc, memory mem, BufferPool.Buffer buffer) {
+            this.dims = dims;
+            this.desc = desc;
+            this.mem = mem;
+            this.buffer = buffer;
+        }
+    }
+
+    /** A network output: copied into a new plain array after every run. */
+    private record Output(long[] shape, memory mem) {
+    }
+
+    private final engine eng;
+    private final stream strm;
+    private final long[] inputShape;
+    private final BufferPool pool = new BufferPool();
+    private final List<Pointer> keep = new ArrayList<>();
+    private final List<Step> steps = new ArrayList<>();
+    private final Map<String, Tensor> tensors = new HashMap<>();
+    private final Map<String, Integer> lastUse = new HashMap<>();
+    private final memory inputMem;
+    private final List<Output> outputs = new ArrayList<>();
+
+    OneDnnPlan(LoweredNetwork net, long[] inputShape, engine eng, stream strm) {
+        this.eng = eng;
+        this.strm = strm;
+        this.inputShape = inputShape.clone();
+        if (inputShape.length != 4 || inputShape[1] != net.inputChannels()) {
+            throw new IllegalArgumentException("input shape " + Arrays.toString(inputShape) + ": expected [N, "
+                    + net.inputChannels() + ", H, W]");
+        }
+        try {
+            liveness(net);
+            memory.desc inDesc = keep(new memory.desc(inputShape, F32, memory.format_tag.nchw));
+            inputMem = keep(new memory(inDesc, eng, (Pointer) null));
+            tensors.put(net.input(), new Tensor(inputShape.clone(), inDesc, inputMem, null));
+            for (int i = 0; i < net.ops().size(); i++) {
+                LoweredOp op = net.ops().get(i);
+                try {
+                    build(op, i);
+                } catch (RuntimeException e) {
+                    throw new IllegalArgumentException("op '" + op.name() + "' (" + op.getClass().getSimpleName()
+                            + ") for input " + Arrays.toString(inputShape) + ": " + e.getMessage(), e);
+                }
+            }
+            for (String name : net.outputs()) {
+                addOutput(tensors.get(name));
+            }
+        } catch (RuntimeException e) {
+            close();
+            throw e;
+        }
+    }
+
+    /** The input shape this plan was built for. */
+    long[] inputShape() {
+        return inputShape.clone();
+    }
+
+    /** Bytes of activation buffers (weights and oneDNN's scratchpads not included). */
+    long activationBytes() {
+        return pool.allocatedBytes();
+    }
+
+    /** Implementation oneDNN chose for each primitive, e.g. {@code block2a_dwconv: jit:avx2}. */
+    List<String> implementations() {
+        return steps.stream().map(s -> s.label() + ": " + s.impl()).toList();
+    }
+
+    /**
+     * Runs the network on {@code input} (float32, c order, not a view, of this plan's shape) and returns new
+     * float32 arrays outside any workspace.
+     */
+    INDArray[] run(INDArray input) {
+        inputMem.set_data_handle(new PagedPointer(input.data().address()));
+        INDArray[] result = new INDArray[outputs.size()];
+        for (int i = 0; i < result.length; i++) {
+            result[i] = Nd4j.createUninitializedDetached(DataType.FLOAT, outputs.get(i).shape());
+            outputs.get(i).mem().set_data_handle(new PagedPointer(result[i].data().address()));
+        }
+        for (Step s : steps) {
+            s.primitive().execute(strm, s.args());
+        }
+        strm._wait();
+        return result;
+    }
+
+    private void liveness(LoweredNetwork net) {
+        for (int i = 0; i < net.ops().size(); i++) {
+            for (String t : reads(net.ops().get(i))) {
+                lastUse.put(t, i);
+            }
+        }
+        for (String t : net.outputs()) {
+            lastUse.put(t, Integer.MAX_VALUE);
+        }
+    }
+
+    private static List<String> reads(LoweredOp op) {
+        if (op instanceof LoweredOp.Conv c) {
+            return c.addend() == null ? List.of(c.input()) : List.of(c.input(), c.addend());
+        } else if (op instanceof LoweredOp.GlobalPool p) {
+            return List.of(p.input());
+        } else if (op instanceof LoweredOp.ChannelScale s) {
+            return List.of(s.input(), s.scale());
+        } else if (op instanceof LoweredOp.Add a) {
+            return List.of(a.a(), a.b());
+        } else if (op instanceof LoweredOp.Activation a) {
+            return List.of(a.input());
+        } else {
+            return List.of(((LoweredOp.Dense) op).input());
+        }
+    }
+
+    private void build(LoweredOp op, int index) {
+        List<Tensor> temps = new ArrayList<>();
+        if (op instanceof LoweredOp.Conv c) {
+            conv(c, index, temps);
+        } else if (op instanceof LoweredOp.GlobalPool p) {
+            pool(p);
+        } else if (op instanceof LoweredOp.ChannelScale s) {
+            binaryOp(s.output(), algorithm.binary_mul, s.input(), s.scale(), index, s.name());
+        } else if (op instanceof LoweredOp.Add a) {
+            binaryOp(a.output(), algorithm.binary_add, a.a(), a.b(), index, a.name());
+        } else if (op instanceof LoweredOp.Activation a) {
+            activation(a, index);
+        } else {
+            dense((LoweredOp.Dense) op);
+        }
+        for (Tensor t : temps) {
+            release(t);
+        }
+        for (String t : reads(op)) {
+            if (lastUse.get(t) == index) {
+                release(tensors.get(t));
+            }
+        }
+    }
+
+    private void conv(LoweredOp.Conv c, int index, List<Tensor> temps) {
+        Tensor src = require4d(c.input(), c.inChannels());
+        long ih = src.dims[2];
+        long iw = src.dims[3];
+        long[] padL = new long[2];
+        long[] padR = new long[2];
+        long oh = outSize(ih, c.kernelH(), c.strideH(), c.same(), c.padH(), padL, padR, 0);
+        long ow = outSize(iw, c.kernelW(), c.strideW(), c.same(), c.padW(), padL, padR, 1);
+        if (oh < 1 || ow < 1) {
+            throw new IllegalArgumentException("input " + ih + "×" + iw + " is too small for a " + c.kernelH() + "×"
+                    + c.kernelW() + " kernel");
+        }
+        long n = src.dims[0];
+        long g = c.groups();
+        long[] wDims = g == 1 ? new long[] {c.outChannels(), c.inChannels(), c.kernelH(), c.kernelW()}
+                : new long[] {g, c.outChannels() / g, c.inChannels() / g, c.kernelH(), c.kernelW()};
+        long[] dstDims = {n, c.outChannels(), oh, ow};
+        memory.desc srcAny = keep(new memory.desc(src.dims, F32, memory.format_tag.any));
+        memory.desc wAny = keep(new memory.desc(wDims, F32, memory.format_tag.any));
+        memory.desc dstAny = keep(new memory.desc(dstDims, F32, memory.format_tag.any));
+        long[] strides = {c.strideH(), c.strideW()};
+        convolution_forward.desc d = c.bias() == null
+                ? keep(new convolution_forward.desc(prop_kind.forward_inference, algorithm.convolution_direct, srcAny,
+                        wAny, dstAny, strides, padL, padR))
+                : keep(new convolution_forward.desc(prop_kind.forward_inference, algorithm.convolution_direct, srcAny,
+                        wAny, keep(new memory.desc(new long[] {c.outChannels()}, F32, memory.format_tag.x)), dstAny,
+                        strides, padL, padR));
+        post_ops po = keep(new post_ops());
+        appendEltwise(po, c.activation());
+        if (c.addend() != null) {
+            po.append_sum(); // scale 1: dst = conv(...) + dst
+        }
+        primitive_attr attr = keep(new primitive_attr());
+        attr.set_post_ops(po);
+        convolution_forward.primitive_desc pd = keep(new convolution_forward.primitive_desc(d, attr, eng));
+
+        Tensor in = src;
+        if (!src.desc.equals(pd.src_desc())) {
+            in = reorderInto(src, pd.src_desc(), c.name() + " (input reorder)");
+            temps.add(in);
+        }
+        memory weights = constant(c.weights(), wDims, g == 1 ? memory.format_tag.oihw : memory.format_tag.goihw,
+                pd.weights_desc());
+        Tensor dst;
+        if (c.addend() != null) {
+            Tensor addend = require4d(c.addend(), c.outChannels());
+            if (!Arrays.equals(addend.dims, dstDims)) {
+                throw new IllegalArgumentException("residual add of " + Arrays.toString(addend.dims) + " to "
+                        + Arrays.toString(dstDims));
+            }
+            if (lastUse.get(c.addend()) == index && addend.buffer != null && addend.desc.equals(pd.dst_desc())) {
+                dst = new Tensor(dstDims, addend.desc, addend.mem, addend.buffer); // sum in place
+                addend.buffer = null;
+            } else {
+                dst = allocate(dstDims, pd.dst_desc());
+                step(c.name() + " (residual copy)", keep(new reorder(addend.mem, dst.mem)), map(DNNL_ARG_FROM,
+                        addend.mem, DNNL_ARG_TO, dst.mem), "reorder");
+            }
+        } else {
+            dst = allocate(dstDims, pd.dst_desc());
+        }
+        IntMemoryMap args = map(DNNL_ARG_SRC, in.mem, DNNL_ARG_WEIGHTS, weights, DNNL_ARG_DST, dst.mem);
+        if (c.bias() != null) {
+            args.put(DNNL_ARG_BIAS, constant(c.bias(), new long[] {c.outChannels()}, memory.format_tag.x, null));
+        }
+        step(c.name(), keep(new convolution_forward(pd)), args, impl(pd));
+        tensors.put(c.output(), dst);
+    }
+
+    /** Output size along one axis; writes the left and right padding oneDNN needs at {@code axis}. */
+    private static long outSize(long in, int k, int s, boolean same, int pad, long[] padL, long[] padR, int axis) {
+        long out;
+        long total;
+        if (same) {
+            out = (in + s - 1) / s;
+            total = Math.max((out - 1) * s + k - in, 0);
+            padL[axis] = total / 2;
+        } else {
+            out = (in + 2L * pad - k) / s + 1;
+            total = (out - 1) * s + k - in;
+            padL[axis] = pad;
+        }
+        padR[axis] = total - padL[axis];
+        return out;
+    }
+
+    private void pool(LoweredOp.GlobalPool p) {
+        Tensor src = require4d(p.input(), -1);
+        long[] dstDims = {src.dims[0], src.dims[1], 1, 1};
+        memory.desc dstAny = keep(new memory.desc(dstDims, F32, memory.format_tag.any));
+        pooling_forward.desc d = keep(new pooling_forward.desc(prop_kind.forward_inference,
+                p.max() ? algorithm.pooling_max : algorithm.pooling_avg_exclude_padding, src.desc, dstAny,
+                new long[] {1, 1}, new long[] {src.dims[2], src.dims[3]}, new long[] {0, 0}, new long[] {0, 0}));
+        pooling_forward.primitive_desc pd = keep(new pooling_forward.primitive_desc(d, eng));
+        Tensor dst = allocate(dstDims, pd.dst_desc());
+        dst.collapsed = p.collapse();
+        step(p.name(), keep(new pooling_forward(pd)), map(DNNL_ARG_SRC, src.mem, DNNL_ARG_DST, dst.mem), impl(pd));
+        tensors.put(p.output(), dst);
+    }
+
+    private void binaryOp(String output, algorithm alg, String a, String b, int index, String label) {
+        Tensor src0 = require4d(a, -1);
+        Tensor src1 = require4d(b, src0.dims[1]);
+        boolean broadcast = alg == algorithm.binary_mul;
+        if (broadcast ? src1.dims[0] != src0.dims[0] || src1.dims[2] != 1 || src1.dims[3] != 1
+                : !Arrays.equals(src0.dims, src1.dims)) {
+            throw new IllegalArgumentException("cannot " + (broadcast ? "scale " : "add ") + Arrays.toString(src0.dims)
+                    + " by " + Arrays.toString(src1.dims));
+        }
+        binary.desc d = keep(new binary.desc(alg, src0.desc, src1.desc, src0.desc));
+        binary.primitive_desc pd = keep(new binary.primitive_desc(d, eng));
+        Tensor dst = inPlaceOrNew(a, src0, index);
+        step(label, keep(new binary(pd)), map(DNNL_ARG_SRC_0, src0.mem, DNNL_ARG_SRC_1, src1.mem, DNNL_ARG_DST,
+                dst.mem), impl(pd));
+        tensors.put(output, dst);
+    }
+
+    private void activation(LoweredOp.Activation a, int index) {
+        Tensor src = tensor(a.input());
+        eltwise_forward.desc d = keep(new eltwise_forward.desc(prop_kind.forward_inference, algorithmOf(a.activation()),
+                src.desc, alpha(a.activation()), beta(a.activation())));
+        eltwise_forward.primitive_desc pd = keep(new eltwise_forward.primitive_desc(d, eng));
+        Tensor dst = inPlaceOrNew(a.input(), src, index);
+        dst.collapsed = src.collapsed;
+        step(a.name(), keep(new eltwise_forward(pd)), map(DNNL_ARG_SRC, src.mem, DNNL_ARG_DST, dst.mem), impl(pd));
+        tensors.put(a.output(), dst);
+    }
+
+    private void dense(LoweredOp.Dense dn) {
+        Tensor src = tensor(dn.input());
+        boolean fourD = src.dims.length == 4;
+        if (src.dims[1] != dn.in() || fourD && (src.dims[2] != 1 || src.dims[3] != 1)) {
+            throw new IllegalArgumentException("expects [N, " + dn.in() + "] (or [N, " + dn.in()
+                    + ", 1, 1]), got " + Arrays.toString(src.dims));
+        }
+        long n = src.dims[0];
+        long[] wDims = fourD ? new long[] {dn.out(), dn.in(), 1, 1} : new long[] {dn.out(), dn.in()};
+        long[] dstDims = {n, dn.out()};
+        memory.desc wAny = keep(new memory.desc(wDims, F32, memory.format_tag.any));
+        memory.desc dstAny = keep(new memory.desc(dstDims, F32, memory.format_tag.any));
+        inner_product_forward.desc d = dn.bias() == null
+                ? keep(new inner_product_forward.desc(prop_kind.forward_inference, src.desc, wAny, dstAny))
+                : keep(new inner_product_forward.desc(prop_kind.forward_inference, src.desc, wAny,
+                        keep(new memory.desc(new long[] {dn.out()}, F32, memory.format_tag.x)), dstAny));
+        post_ops po = keep(new post_ops());
+        appendEltwise(po, dn.activation());
+        primitive_attr attr = keep(new primitive_attr());
+        attr.set_post_ops(po);
+        inner_product_forward.primitive_desc pd = keep(new inner_product_forward.primitive_desc(d, attr, eng));
+        memory weights = constant(dn.weights(), wDims, fourD ? memory.format_tag.oihw : memory.format_tag.oi,
+                pd.weights_desc());
+        Tensor dst = allocate(dstDims, pd.dst_desc());
+        IntMemoryMap args = map(DNNL_ARG_SRC, src.mem, DNNL_ARG_WEIGHTS, weights, DNNL_ARG_DST, dst.mem);
+        if (dn.bias() != null) {
+            args.put(DNNL_ARG_BIAS, constant(dn.bias(), new long[] {dn.out()}, memory.format_tag.x, null));
+        }
+        step(dn.name(), keep(new inner_product_forward(pd)), args, impl(pd));
+        if (dn.softmax()) {
+            softmax_forward.desc sd = keep(new softmax_forward.desc(prop_kind.forward_inference, dst.desc, 1));
+            softmax_forward.primitive_desc spd = keep(new softmax_forward.primitive_desc(sd, eng));
+            step(dn.name() + " (softmax)", keep(new softmax_forward(spd)), map(DNNL_ARG_SRC, dst.mem, DNNL_ARG_DST,
+                    dst.mem), impl(spd));
+        }
+        tensors.put(dn.output(), dst);
+    }
+
+    private void addOutput(Tensor t) {
+        long[] shape = t.collapsed ? new long[] {t.dims[0], t.dims[1]} : t.dims.clone();
+        memory.desc plain = keep(new memory.desc(t.dims, F32, t.dims.length == 4 ? memory.format_tag.nchw
+                : memory.format_tag.nc));
+        memory out = keep(new memory(plain, eng, (Pointer) null));
+        step("output", keep(new reorder(t.mem, out)), map(DNNL_ARG_FROM, t.mem, DNNL_ARG_TO, out), "reorder");
+        outputs.add(new Output(shape, out));
+    }
+
+    // --- helpers ---
+
+    private Tensor tensor(String name) {
+        Tensor t = tensors.get(name);
+        if (t == null) {
+            throw new IllegalStateException("tensor '" + name + "' is read before it is written");
+        }
+        return t;
+    }
+
+    private Tensor require4d(String name, long channels) {
+        Tensor t = tensor(name);
+        if (t.dims.length != 4 || t.collapsed || channels >= 0 && t.dims[1] != channels) {
+            throw new IllegalArgumentException("tensor '" + name + "' is " + Arrays.toString(t.dims)
+                    + (t.collapsed ? " (collapsed to [N, C])" : "") + ", expected [N, "
+                    + (channels >= 0 ? channels : "C") + ", H, W]");
+        }
+        return t;
+    }
+
+    private Tensor allocate(long[] dims, memory.desc desc) {
+        BufferPool.Buffer b = pool.take(desc.get_size());
+        memory.desc owned = keep(new memory.desc(desc.data()));
+        return new Tensor(dims, owned, keep(new memory(owned, eng, b.address)), b);
+    }
+
+    /** Writes into {@code src}'s buffer when {@code src} is read for the last time here, else into a new one. */
+    private Tensor inPlaceOrNew(String name, Tensor src, int index) {
+        if (lastUse.get(name) == index && src.buffer != null) {
+            Tensor dst = new Tensor(src.dims, src.desc, src.mem, src.buffer);
+            src.buffer = null;
+            return dst;
+        }
+        return allocate(src.dims, src.desc);
+    }
+
+    private Tensor reorderInto(Tensor src, memory.desc desc, String label) {
+        Tensor t = allocate(src.dims, desc);
+        step(label, keep(new reorder(src.mem, t.mem)), map(DNNL_ARG_FROM, src.mem, DNNL_ARG_TO, t.mem), "reorder");
+        return t;
+    }
+
+    private void release(Tensor t) {
+        if (t != null && t.buffer != null) {
+            pool.give(t.buffer);
+            t.buffer = null;
+        }
+    }
+
+    /** A constant (weights or bias) in oneDNN's preferred format {@code target} (or as given when null). */
+    private memory constant(float[] values, long[] dims, memory.format_tag tag, memory.desc target) {
+        FloatPointer data = keep(new FloatPointer(values));
+        memory.desc plainDesc = keep(new memory.desc(dims, F32, tag));
+        memory plain = keep(new memory(plainDesc, eng, data));
+        if (target == null || plainDesc.equals(target)) {
+            return plain;
+        }
+        memory.desc targetDesc = keep(new memory.desc(target.data()));
+        memory converted = keep(new memory(targetDesc, eng));
+        reorder r = keep(new reorder(plain, converted));
+        r.execute(strm, plain, converted);
+        strm._wait();
+        return converted;
+    }
+
+    private void step(String label, primitive p, IntMemoryMap args, String impl) {
+        steps.add(new Step(label, p, args, impl));
+    }
+
+    private IntMemoryMap map(Object... kv) {
+        IntMemoryMap m = keep(new IntMemoryMap());
+        for (int i = 0; i < kv.length; i += 2) {
+            m.put((Integer) kv[i], (memory) kv[i + 1]);
+        }
+        return m;
+    }
+
+    private static String impl(primitive_desc pd) {
+        return pd.impl_info_str().getString();
+    }
+
+    private static void appendEltwise(post_ops po, Eltwise e) {
+        if (e != Eltwise.NONE) {
+            po.append_eltwise(1f, algorithmOf(e), alpha(e), beta(e));
+        }
+    }
+
+    private static algorithm algorithmOf(Eltwise e) {
+        return switch (e) {
+            case SWISH -> algorithm.eltwise_swish;
+            case SIGMOID -> algorithm.eltwise_logistic;
+            case RELU -> algorithm.eltwise_relu;
+            case RELU6 -> algorithm.eltwise_clip;
+            case TANH -> algorithm.eltwise_tanh;
+            case NONE -> throw new IllegalArgumentException("no eltwise for NONE");
+        };
+    }
+
+    private static float alpha(Eltwise e) {
+        return e == Eltwise.SWISH ? 1f : 0f; // swish: x·σ(alpha·x); clip: [alpha, beta]; relu: negative slope
+    }
+
+    private static float beta(Eltwise e) {
+        return e == Eltwise.RELU6 ? 6f : 0f;
+    }
+
+    private <P extends Pointer> P keep(P p) {
+        keep.add(p);
+        return p;
+    }
+
+    @Override
+    public void close() {
+        steps.clear();
+        for (int i = keep.size() - 1; i >= 0; i--) {
+            keep.get(i).close();
+        }
+        keep.clear();
+        pool.close();
+    }
+}
