@@ -89,6 +89,11 @@ public final class BenchmarkCommand implements Callable<Integer> {
                     + "norm, one update from the summed gradients); batch throughput on several cores")
     Integer shards;
 
+    @Option(names = "--engine", defaultValue = "dl4j", paramLabel = "ENGINE",
+            description = "what to time: dl4j (the DL4J network itself) or onednn (inference of the whole network "
+                    + "as oneDNN primitives in blocked layouts, OneDnnInference; float32) (default: ${DEFAULT-VALUE})")
+    String engine;
+
     @Option(names = "--data-type", defaultValue = "float32", paramLabel = "TYPE",
             description = "network and input data type: float32, float16 or float64 (default: ${DEFAULT-VALUE}; "
                     + "on CPU float16 runs 26-36x slower than float32 in DL4J 1.0.0-M2.1, see BENCHMARKS.md)")
@@ -137,6 +142,15 @@ public final class BenchmarkCommand implements Callable<Integer> {
                 throw new IllegalArgumentException("--shards times sharded batches: use it without "
                         + "--parallel-inference and --profile");
             }
+        }
+        InferenceEngine chosen = InferenceEngine.parse(engine);
+        if (chosen == InferenceEngine.AUTO) {
+            throw new IllegalArgumentException("benchmark times one engine: --engine dl4j or --engine onednn");
+        }
+        boolean oneDnn = chosen == InferenceEngine.ONEDNN;
+        if (oneDnn && (m == BenchmarkMode.TRAIN || shards != null || parallelInference != null || profile)) {
+            throw new IllegalArgumentException("--engine onednn times inference of one network: use it with --mode "
+                    + "inference and without --shards, --parallel-inference and --profile");
         }
         DataType type = parseDataType(dataType);
         if (data != null && commandSpec.commandLine().getParseResult().hasMatchedOption("--data-type")) {
@@ -211,6 +225,8 @@ public final class BenchmarkCommand implements Callable<Integer> {
         BenchmarkResult result = parallelInference != null
                 ? io.efficientnet.train.bench.ParallelInferenceBenchmark.run(net, chw, name, spec, parallelInference,
                         notes)
+                : oneDnn
+                ? io.efficientnet.train.bench.OneDnnInferenceBenchmark.run(net, chw, name, spec, notes)
                 : shards != null && m == BenchmarkMode.TRAIN
                 ? io.efficientnet.train.bench.ShardedTrainingBenchmark.run(net, chw, name, spec, shards, notes)
                 : shards != null

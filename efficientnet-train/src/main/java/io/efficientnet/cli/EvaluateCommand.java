@@ -1,6 +1,5 @@
 package io.efficientnet.cli;
 
-import io.efficientnet.core.inference.ShardedInference;
 import io.efficientnet.train.data.DataSplits;
 import io.efficientnet.train.data.EvalTransform;
 import io.efficientnet.train.data.ImageBatches;
@@ -44,6 +43,11 @@ public final class EvaluateCommand implements Callable<Integer> {
                     + "(ShardedInference; faster on several cores, same results) (default: ${DEFAULT-VALUE})")
     int shards;
 
+    @Option(names = "--engine", defaultValue = "auto", paramLabel = "ENGINE",
+            description = "auto (default: oneDNN where it loads and the network lowers, unless --shards > 1; else "
+                    + "DL4J), onednn (the whole network as oneDNN primitives) or dl4j (the DL4J network, in --shards)")
+    String engine;
+
     @Option(names = "--confusion", description = "confusion matrix CSV (default: confusion-matrix.csv beside the model)")
     Path confusion;
 
@@ -69,15 +73,14 @@ public final class EvaluateCommand implements Callable<Integer> {
         int w = saved.inputShape()[2];
         SkippedImages skipped = new SkippedImages(System.err::println);
         EvalResult r;
+        String engineUsed;
         try (ImageBatches batches = new ImageBatches(folder, SampleTransform.of(new EvalTransform(h, w,
                 EvalTransform.CROP_FRACTION)), h, w, batchSize, false, 0, workers, 2, 0, skipped)) {
             batches.setPreProcessor(saved.normalizer());
-            if (shards > 1) {
-                try (ShardedInference sharded = ShardedInference.of(saved.network(), shards)) {
-                    r = Evaluator.evaluate(sharded::output, batches, saved.labels(), null);
-                }
-            } else {
-                r = Evaluator.evaluate(saved.network(), batches, saved.labels(), null);
+            try (InferenceEngine.Session session = InferenceEngine.parse(engine).open(saved.network(), shards, false,
+                    System.err::println)) {
+                r = Evaluator.evaluate(session::output, batches, saved.labels(), null);
+                engineUsed = session.description();
             }
         }
         Path csv = confusion != null ? confusion
@@ -94,14 +97,15 @@ public final class EvaluateCommand implements Callable<Integer> {
             out.put("top1", r.top1());
             out.put("top5", r.top5());
             out.put("count", r.count());
+            out.put("engine", engineUsed);
             out.put("loss", r.loss());
             out.put("skipped", skipped.count());
             out.put("per_class", perClass);
             out.put("confusion_matrix", csv.toString());
             System.out.println(new ObjectMapper().writeValueAsString(out));
         } else {
-            System.out.printf(Locale.ROOT, "%s on %s: %d images%s%n", model, folder.root(), r.count(),
-                    skipped.count() > 0 ? " (" + skipped.count() + " unreadable skipped)" : "");
+            System.out.printf(Locale.ROOT, "%s on %s: %d images%s (inference: %s)%n", model, folder.root(),
+                    r.count(), skipped.count() > 0 ? " (" + skipped.count() + " unreadable skipped)" : "", engineUsed);
             System.out.printf(Locale.ROOT, "top-1 %.2f%%  top-%d %.2f%%  loss %.4f%n", 100 * r.top1(),
                     Math.min(5, r.classes().size()), 100 * r.top5(), r.loss());
             System.out.println("per-class accuracy:");

@@ -1,7 +1,6 @@
 package io.efficientnet.cli;
 
 import io.efficientnet.core.EfficientNet;
-import io.efficientnet.core.inference.ShardedInference;
 import io.efficientnet.core.weights.ImageNetLabels;
 import io.efficientnet.core.weights.ImageNetPreprocessing;
 import io.efficientnet.train.data.EvalTransform;
@@ -56,10 +55,16 @@ public final class PredictCommand implements Callable<Integer> {
     @Option(names = "--top", defaultValue = "5", description = "classes to print per image (default: ${DEFAULT-VALUE})")
     int top;
 
-    @Option(names = "--single-threaded", description = "answer each image on one thread of its own "
-            + "(ShardedInference.of(model, 1)); on the 2-core development machine B0 took 41-42 instead of 55-69 ms "
-            + "per image (BENCHMARKS.md, session 7); on many cores the default (all threads) is likely faster")
+    @Option(names = "--single-threaded", description = "with the DL4J engine: answer each image on one thread of its "
+            + "own (ShardedInference.of(model, 1)); on the 2-core development machine B0 took 41-42 instead of 55-69 "
+            + "ms per image in DL4J (BENCHMARKS.md, session 7); implies --engine dl4j under auto")
     boolean singleThreaded;
+
+    @Option(names = "--engine", defaultValue = "auto", paramLabel = "ENGINE",
+            description = "auto (default: oneDNN where it loads and the network lowers, else DL4J), onednn (the whole "
+                    + "network as oneDNN primitives; B0 answered one image in ~10 ms instead of 40-70 ms on the 2-core "
+                    + "development machine, BENCHMARKS.md) or dl4j (the DL4J network)")
+    String engine;
 
     @Option(names = "--json", description = "print one JSON object per run")
     boolean json;
@@ -88,12 +93,13 @@ public final class PredictCommand implements Callable<Integer> {
             labels = null;
         }
         EvalTransform transform = new EvalTransform(chw[1], chw[2], EvalTransform.CROP_FRACTION);
-        try (ShardedInference oneThread = singleThreaded ? ShardedInference.of(net, 1) : null) {
-            return predictAll(net, oneThread, transform, normalizer, labels);
+        try (InferenceEngine.Session session = InferenceEngine.parse(engine).open(net, 1, singleThreaded,
+                System.err::println)) {
+            return predictAll(session, transform, normalizer, labels);
         }
     }
 
-    private int predictAll(ComputationGraph net, ShardedInference oneThread, EvalTransform transform,
+    private int predictAll(InferenceEngine.Session session, EvalTransform transform,
             DataNormalization normalizer, List<String> labels) throws Exception {
 
         List<Map<String, Object>> results = new ArrayList<>();
@@ -106,7 +112,7 @@ public final class PredictCommand implements Callable<Integer> {
                 ImageDecoder.toChw(transform.apply(ImageDecoder.readRgb(image)), pixels, 0);
                 INDArray x = Nd4j.createFromArray(pixels).reshape(1, 3, transform.height(), transform.width());
                 normalizer.transform(x);
-                INDArray p = (oneThread != null ? oneThread.output(x) : net.outputSingle(x)).reshape(-1);
+                INDArray p = session.output(x).reshape(-1);
                 List<Map<String, Object>> best = new ArrayList<>();
                 INDArray order = Nd4j.sortWithIndices(p.dup(), 0, false)[0];
                 for (int k = 0; k < Math.min(top, p.length()); k++) {
@@ -132,6 +138,7 @@ public final class PredictCommand implements Callable<Integer> {
             Map<String, Object> out = new LinkedHashMap<>();
             out.put("results", results);
             out.put("failed", failures);
+            out.put("engine", session.description());
             System.out.println(new ObjectMapper().writeValueAsString(out));
         }
         return failures == 0 ? 0 : 1;

@@ -83,6 +83,30 @@ class BenchmarkCommandTest {
     }
 
     @Test
+    void oneDnnEngineIsTimedAfterItsOutputIsChecked() throws Exception {
+        // the benchmark checks the engine's output against net.output and fails otherwise
+        JsonNode j = json("--mode", "inference", "--engine", "onednn");
+        assertTrue(j.get("imagesPerSecondMedian").asDouble() > 0);
+        assertEquals(2, j.get("iterationMs").size());
+        assertTrue(j.get("engine").asText().startsWith("oneDNN 2.5.2"), j.toString());
+        assertTrue(j.get("oneDnnPrimitives").asText().contains("jit"), j.toString());
+        assertTrue(j.get("oneDnnActivationMiB").asDouble() > 0, j.toString());
+        for (String[] bad : new String[][] {{"--mode", "train", "--engine", "onednn"},
+                {"--engine", "onednn", "--shards", "2"}, {"--engine", "onednn", "--profile"}}) {
+            Object[] r = SummaryCommandTest.run(concat(new String[] {"benchmark", "--phi", "-3", "--resolution", "32"},
+                    bad));
+            assertEquals(2, r[0], String.join(" ", bad));
+            assertTrue(((String) r[2]).contains("--engine onednn times inference of one network"), (String) r[2]);
+        }
+        Object[] r = SummaryCommandTest.run("benchmark", "--engine", "tensorflow");
+        assertEquals(2, r[0]);
+        assertTrue(((String) r[2]).contains("--engine must be auto, dl4j or onednn, got 'tensorflow'"), (String) r[2]);
+        r = SummaryCommandTest.run("benchmark", "--engine", "auto");
+        assertEquals(2, r[0]);
+        assertTrue(((String) r[2]).contains("benchmark times one engine"), (String) r[2]);
+    }
+
+    @Test
     void shardedInferenceSplitsEachBatchOverReplicas() throws Exception {
         // the benchmark itself checks the sharded output against net.output and fails otherwise
         JsonNode j = json("--mode", "inference", "--shards", "2");

@@ -100,6 +100,7 @@ class ConvertPredictTest {
         assertEquals(1, r[0], "some files failed");
         JsonNode j = new ObjectMapper().readTree((String) r[1]);
         assertEquals(3, j.get("failed").asInt());
+        assertTrue(j.get("engine").asText().startsWith("oneDNN"), "the default engine is oneDNN: " + j);
         JsonNode first = j.get("results").get(0);
         assertEquals(5, first.get("top").size());
         double prev = 1.0;
@@ -129,6 +130,22 @@ class ConvertPredictTest {
             assertEquals(first.get("top").get(k).get("probability").asDouble(), s.get(k).get("probability").asDouble(),
                     1e-5, "the single-threaded answer is the same answer");
         }
+
+        Object[] dl4j = SummaryCommandTest.run("predict", "--model", zip.toString(), "--json", "--engine", "dl4j",
+                png.toString());
+        assertEquals(0, dl4j[0], (String) dl4j[2]);
+        JsonNode d = new ObjectMapper().readTree((String) dl4j[1]);
+        assertEquals("DL4J", d.get("engine").asText());
+        for (int k = 0; k < 5; k++) {
+            JsonNode e = d.get("results").get(0).get("top").get(k);
+            assertEquals(first.get("top").get(k).get("class").asInt(), e.get("class").asInt());
+            assertEquals(first.get("top").get(k).get("probability").asDouble(), e.get("probability").asDouble(), 1e-5,
+                    "DL4J and oneDNN give the same answer");
+        }
+        Object[] conflict = SummaryCommandTest.run("predict", "--model", zip.toString(), "--engine", "onednn",
+                "--single-threaded", png.toString());
+        assertEquals(2, conflict[0]);
+        assertTrue(((String) conflict[2]).contains("options of --engine dl4j"), (String) conflict[2]);
 
         Object[] table = SummaryCommandTest.run("predict", "--model", zip.toString(), png.toString());
         assertEquals(0, table[0], (String) table[2]);

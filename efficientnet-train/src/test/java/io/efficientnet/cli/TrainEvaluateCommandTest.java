@@ -70,6 +70,7 @@ class TrainEvaluateCommandTest {
         assertEquals(0, e[0], e[2].toString());
         JsonNode j = new ObjectMapper().readTree(e[1].toString());
         assertEquals(12, j.get("count").asInt(), "evaluate uses DATA/val when it exists");
+        assertTrue(j.get("engine").asText().startsWith("oneDNN"), "the default engine is oneDNN: " + j);
         double top1 = j.get("top1").asDouble();
         assertTrue(top1 >= 0 && top1 <= 1 && j.get("top5").asDouble() >= top1, j.toString());
         assertEquals(3, j.get("per_class").size());
@@ -94,6 +95,21 @@ class TrainEvaluateCommandTest {
         assertEquals(j.get("top5").asDouble(), js.get("top5").asDouble());
         assertEquals(j.get("loss").asDouble(), js.get("loss").asDouble(), 1e-5);
         assertEquals(rows, Files.readAllLines(tmp.resolve("confusion-sharded.csv")));
+        assertEquals("DL4J, 2 shards", js.get("engine").asText(), "--shards runs DL4J's ShardedInference");
+        Object[] plain = SummaryCommandTest.run("evaluate", "--model", out.resolve("model-final.zip").toString(),
+                "--data", data.toString(), "--confusion", tmp.resolve("confusion-dl4j.csv").toString(), "--json",
+                "--engine", "dl4j");
+        assertEquals(0, plain[0], plain[2].toString());
+        JsonNode jd = new ObjectMapper().readTree(plain[1].toString());
+        assertEquals("DL4J", jd.get("engine").asText());
+        assertEquals(top1, jd.get("top1").asDouble(), "same predictions from DL4J and oneDNN");
+        assertEquals(j.get("loss").asDouble(), jd.get("loss").asDouble(), 1e-5);
+        assertEquals(rows, Files.readAllLines(tmp.resolve("confusion-dl4j.csv")));
+        Object[] conflict = SummaryCommandTest.run("evaluate", "--model", out.resolve("model-final.zip").toString(),
+                "--data", data.toString(), "--engine", "onednn", "--shards", "2");
+        assertEquals(2, conflict[0]);
+        assertTrue(conflict[2].toString().contains("--shards and --single-threaded are options of --engine dl4j"),
+                conflict[2].toString());
         Object[] badShards = SummaryCommandTest.run("evaluate", "--model", out.resolve("model-final.zip").toString(),
                 "--data", data.toString(), "--shards", "0");
         assertEquals(2, badShards[0]);

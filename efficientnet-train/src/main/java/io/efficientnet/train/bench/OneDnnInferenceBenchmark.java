@@ -1,0 +1,58 @@
+package io.efficientnet.train.bench;
+
+import io.efficientnet.core.inference.onednn.OneDnnInference;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * Throughput of inference through {@link OneDnnInference} (the whole network as oneDNN primitives): each timed
+ * iteration is one {@code output(x)} of the spec's batch. The engine's first output is checked against
+ * {@code net.output} of the same batch, so a wrong lowering cannot pass for a fast one.
+ */
+public final class OneDnnInferenceBenchmark {
+
+    private OneDnnInferenceBenchmark() {
+    }
+
+    /** Runs the benchmark; iteration times are per batch of {@code spec.batchSize()} images. */
+    public static BenchmarkResult run(ComputationGraph net, int[] chw, String model, BenchmarkSpec spec,
+            Map<String, Object> notes) {
+        if (spec.mode() != BenchmarkMode.INFERENCE) {
+            throw new IllegalArgumentException("the oneDNN engine is for --mode inference (training runs in DL4J)");
+        }
+        if (net.getConfiguration().getDataType() != DataType.FLOAT) {
+            throw new IllegalArgumentException("the oneDNN engine runs float32; drop --data-type or use --engine dl4j");
+        }
+        INDArray x = ModelBenchmark.syntheticBatch(net, chw, spec);
+        INDArray expected = net.output(false, x)[0];
+        try (OneDnnInference engine = OneDnnInference.of(net)) {
+            ModelBenchmark.requireSameOutput(expected, engine.output(x), "oneDNN engine");
+            // the checked call above is the first warm-up iteration
+            ModelBenchmark.Timing timing = ModelBenchmark.time(() -> engine.output(x), Math.max(0, spec.warmup() - 1),
+                    spec.iterations());
+            Map<String, Object> n = new LinkedHashMap<>(notes);
+            n.put("engine", "oneDNN " + OneDnnInference.version() + " (whole network, blocked layouts)");
+            n.put("oneDnnPrimitives", implementationCounts(engine.implementations(x.shape())));
+            n.put("oneDnnActivationMiB", engine.activationBytes(x.shape()) / (1024.0 * 1024.0));
+            return new BenchmarkResult(model, spec, chw.clone(), net.numParams(), null, timing.ms(), timing.peak(),
+                    BackendInfo.current(), null, n);
+        }
+    }
+
+    /** "jit_1x1:avx2 ×64, jit_dw:avx2 ×16, …": how many primitives use each oneDNN implementation. */
+    static String implementationCounts(List<String> implementations) {
+        Map<String, Integer> counts = new TreeMap<>();
+        for (String s : implementations) {
+            counts.merge(s.substring(s.lastIndexOf(": ") + 2), 1, Integer::sum);
+        }
+        StringBuilder sb = new StringBuilder();
+        counts.forEach((impl, c) -> sb.append(sb.length() == 0 ? "" : ", ").append(impl).append(" ×").append(c));
+        return sb.toString();
+    }
+}
