@@ -66,6 +66,15 @@ public final class OneDnnInference implements AutoCloseable {
         return Library.REASON;
     }
 
+    /** oneDNN's version, e.g. {@code "2.5.2"}. */
+    public static String version() {
+        unavailableReason().ifPresent(why -> {
+            throw new IllegalStateException("the oneDNN engine is not available here: " + why);
+        });
+        org.bytedeco.dnnl.dnnl_version_t v = org.bytedeco.dnnl.global.dnnl.dnnl_version();
+        return v.major() + "." + v.minor() + "." + v.patch();
+    }
+
     /** The network as the engine runs it. */
     public LoweredNetwork lowered() {
         return lowered;

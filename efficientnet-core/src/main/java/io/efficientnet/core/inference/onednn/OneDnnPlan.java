@@ -426,17 +426,19 @@ final class OneDnnPlan implements AutoCloseable {
 
     /** A constant (weights or bias) in oneDNN's preferred format {@code target} (or as given when null). */
     private memory constant(float[] values, long[] dims, memory.format_tag tag, memory.desc target) {
-        FloatPointer data = keep(new FloatPointer(values));
         memory.desc plainDesc = keep(new memory.desc(dims, F32, tag));
-        memory plain = keep(new memory(plainDesc, eng, data));
         if (target == null || plainDesc.equals(target)) {
-            return plain;
+            return keep(new memory(plainDesc, eng, keep(new FloatPointer(values))));
         }
         memory.desc targetDesc = keep(new memory.desc(target.data()));
         memory converted = keep(new memory(targetDesc, eng));
-        reorder r = keep(new reorder(plain, converted));
-        r.execute(strm, plain, converted);
-        strm._wait();
+        // the plain copy is only needed for the reorder: freed right after, so the weights are held once natively
+        try (FloatPointer data = new FloatPointer(values);
+             memory plain = new memory(plainDesc, eng, data);
+             reorder r = new reorder(plain, converted)) {
+            r.execute(strm, plain, converted);
+            strm._wait();
+        }
         return converted;
     }
 
