@@ -1,7 +1,7 @@
 package io.efficientnet.examples;
 
 import io.efficientnet.core.inference.ShardedInference;
-import io.efficientnet.core.inference.onednn.OneDnnInference;
+import io.efficientnet.core.onednn.OneDnnInference;
 import io.efficientnet.core.weights.ImageNetLabels;
 import io.efficientnet.core.weights.ImageNetPreprocessing;
 import io.efficientnet.train.data.EvalTransform;

@@ -1,7 +1,7 @@
 package io.efficientnet.cli;
 
 import io.efficientnet.core.inference.ShardedInference;
-import io.efficientnet.core.inference.onednn.OneDnnInference;
+import io.efficientnet.core.onednn.OneDnnInference;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -81,7 +81,7 @@ enum InferenceEngine {
             return "the network is " + net.getConfiguration().getDataType() + "; the oneDNN engine runs float32";
         }
         try {
-            io.efficientnet.core.inference.onednn.GraphLowering.lower(net);
+            io.efficientnet.core.onednn.GraphLowering.lower(net);
             return null;
         } catch (IllegalArgumentException e) {
             return e.getMessage();

@@ -23,6 +23,18 @@ public final class DepthwiseKernels {
                 && DirectFloats.of(x) != null && DirectFloats.of(dz) != null && DirectFloats.of(dw) != null;
     }
 
+    /**
+     * The same for native buffers (native byte order): {@code x} and {@code dz} dense NCHW {@code [n, c, h, w]},
+     * {@code dw} {@code [k, k, c]}, overwritten. Requires {@link SwishKernels#available()}.
+     */
+    public static void weightGradient(ByteBuffer x, ByteBuffer dz, ByteBuffer dw, int n, int c, int h, int w, int k) {
+        if (!SwishKernels.available()) {
+            throw new IllegalStateException("the Vector API kernels are not available (--add-modules "
+                    + "jdk.incubator.vector)");
+        }
+        VectorDepthwise.weightGradient(x, dz, dw, n, c, h, w, k);
+    }
+
     /** Writes {@code dL/dW} of a k×k depthwise convolution (stride 1, padding (k − 1)/2) into {@code dw}. */
     public static void weightGradient(INDArray x, INDArray dz, INDArray dw, int k) {
         ByteBuffer bx = DirectFloats.of(x);

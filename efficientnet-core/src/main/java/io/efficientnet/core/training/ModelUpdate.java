@@ -27,14 +27,15 @@ import java.util.Map;
  * same results (tested bit for bit); B0's update took 27–140 ms on the external path and 8–14 ms here
  * (BENCHMARKS.md, session 8).
  */
-final class ModelUpdate {
+public final class ModelUpdate {
 
     private final ComputationGraph model;
     private final Gradient gradient;
     /** Gradient entries that are updates rather than sums over examples (batch norm's running statistics). */
     private final List<String> notDividedByBatch;
 
-    ModelUpdate(ComputationGraph model) {
+    /** Prepares the update of {@code model} (initialises its flattened gradient array if needed). */
+    public ModelUpdate(ComputationGraph model) {
         this.model = model;
         if (model.getFlattenedGradients() == null) {
             model.initGradientsView();
@@ -54,12 +55,12 @@ final class ModelUpdate {
     }
 
     /** The model's gradient, one view of its flattened gradient array per parameter, keyed {@code <layer>_<param>}. */
-    Gradient gradient() {
+    public Gradient gradient() {
         return gradient;
     }
 
     /** Keys of {@link #gradient()} that hold updates rather than sums over the examples of a batch. */
-    List<String> notDividedByBatch() {
+    public List<String> notDividedByBatch() {
         return notDividedByBatch;
     }
 
@@ -67,7 +68,7 @@ final class ModelUpdate {
      * One optimizer step from the gradient now in the model's flattened gradient array (sums over the batch's
      * {@code batchSize} examples), as DL4J's stochastic gradient descent does it after {@code computeGradientAndScore}.
      */
-    void apply(double score, int batchSize) {
+    public void apply(double score, int batchSize) {
         int iteration = model.getIterationCount();
         int epoch = model.getEpochCount();
         model.setScore(score);

@@ -1,6 +1,6 @@
 package io.efficientnet.train.bench;
 
-import io.efficientnet.core.inference.onednn.OneDnnInference;
+import io.efficientnet.core.onednn.OneDnnInference;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;

@@ -1,4 +1,4 @@
-package io.efficientnet.core.inference.onednn;
+package io.efficientnet.core.onednn;
 
 /**
  * One step of a network lowered for the oneDNN engine. Tensors are named by the DL4J vertex that first produced
@@ -17,8 +17,9 @@ public sealed interface LoweredOp {
      * folded into {@code weights}/{@code bias}, then {@code activation}, then (if {@code addend} is set) the
      * element-wise sum with that tensor (a fused residual add).
      *
-     * @param weights {@code [groups][out/groups][in/groups][kernelH][kernelW]}, c order
-     * @param bias    per output channel, or {@code null}
+     * @param weights {@code [groups][out/groups][in/groups][kernelH][kernelW]}, c order (null when lowered for
+     *                training: the weights are read from the network at every step)
+     * @param bias    per output channel, or {@code null} (for training: non-null when the layer has a bias)
      * @param same    TensorFlow "SAME" padding (extra row/column at the bottom/right); otherwise {@code padH/padW}
      *                on each side, output truncated
      */
@@ -42,6 +43,23 @@ public sealed interface LoweredOp {
         }
     }
 
+    /**
+     * Batch normalisation with batch statistics (lowered for training only; inference folds it), then swish when
+     * {@code swish}. Parameters and running statistics belong to the DL4J layer {@code name}.
+     */
+    record BatchNorm(String name, String input, String output, long channels, double epsilon, boolean swish)
+            implements LoweredOp {
+    }
+
+    /**
+     * Inverted dropout (lowered for training only; identity at inference): each element ({@code perExample} false)
+     * or each example's whole tensor (drop-path, {@code perExample} true) is kept with probability {@code retain}
+     * and scaled by {@code 1/retain}, else zeroed.
+     */
+    record Dropout(String name, String input, String output, double retain, boolean perExample)
+            implements LoweredOp {
+    }
+
     /** Global average or max pooling to {@code [N, C, 1, 1]}; {@code collapse} reports it as {@code [N, C]}. */
     record GlobalPool(String name, String input, String output, boolean max, boolean collapse) implements LoweredOp {
     }
@@ -59,9 +77,10 @@ public sealed interface LoweredOp {
     }
 
     /**
-     * A fully connected layer on {@code [N, in]} (or {@code [N, in, 1, 1]}), then {@code activation} or softmax.
+     * A fully connected layer on {@code [N, in]} (or {@code [N, in, 1, 1]}), then {@code activation} or softmax
+     * (for training: softmax with multi-class cross-entropy, the network's loss).
      *
-     * @param weights {@code [out][in]}, c order
+     * @param weights {@code [out][in]}, c order (null when lowered for training)
      * @param bias    per output, or {@code null}
      */
     record Dense(String name, String input, String output, long in, long out, float[] weights, float[] bias,

@@ -1,4 +1,4 @@
-package io.efficientnet.core.inference.onednn;
+package io.efficientnet.core.onednn;
 
 import io.efficientnet.core.inference.BatchNormFolding;
 import io.efficientnet.core.layers.ChannelScaleVertex;
@@ -28,7 +28,10 @@ import org.deeplearning4j.nn.conf.layers.PoolingType;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.params.ConvolutionParamInitializer;
 import org.deeplearning4j.nn.params.DefaultParamInitializer;
+import io.efficientnet.core.layers.DropPath;
+import org.deeplearning4j.nn.conf.dropout.IDropout;
 import org.nd4j.linalg.activations.impl.ActivationSoftmax;
+import org.nd4j.linalg.lossfunctions.impl.LossMCXENT;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
@@ -55,6 +58,7 @@ public final class GraphLowering {
             DepthwiseConvolution2D.class, FastDepthwiseConvolution2D.class);
 
     private final ComputationGraph net;
+    private final boolean training;
     private final ComputationGraphConfiguration conf;
     private final Map<String, Integer> consumers = new HashMap<>();
     private final Set<String> networkOutputs;
@@ -66,8 +70,9 @@ public final class GraphLowering {
     /** Tensor → the last vertex folded or fused into the op writing it (only it may be fused further). */
     private final Map<String, String> tip = new HashMap<>();
 
-    private GraphLowering(ComputationGraph net) {
+    private GraphLowering(ComputationGraph net, boolean training) {
         this.net = net;
+        this.training = training;
         this.conf = net.getConfiguration();
         for (List<String> in : conf.getVertexInputs().values()) {
             for (String s : in) {
@@ -86,7 +91,29 @@ public final class GraphLowering {
         if (net.getConfiguration() == null || net.params() == null) {
             throw new IllegalArgumentException("the network must be initialised (init()) before it can be lowered");
         }
-        return new GraphLowering(net).run();
+        return new GraphLowering(net, false).run();
+    }
+
+    /**
+     * Lowers an initialised network for training steps: nothing is folded or fused (the backward pass needs every
+     * intermediate value), batch norms use batch statistics, dropout and drop-path stay; weights are not copied (a
+     * step reads them from the network). The output must be a softmax {@code OutputLayer} with multi-class
+     * cross-entropy.
+     *
+     * @throws IllegalArgumentException naming the vertex, for what the training engine cannot run (frozen layers,
+     *                                  dropout on a layer's input, dropout schedules, max pooling, other losses, …)
+     */
+    public static LoweredNetwork lowerForTraining(ComputationGraph net) {
+        if (net.getConfiguration() == null || net.params() == null) {
+            throw new IllegalArgumentException("the network must be initialised (init()) before it can be lowered");
+        }
+        LoweredNetwork lowered = new GraphLowering(net, true).run();
+        if (lowered.outputs().size() != 1 || !(lowered.ops().get(lowered.ops().size() - 1)
+                instanceof LoweredOp.Dense d && d.softmax() && d.output().equals(lowered.outputs().get(0)))) {
+            throw new IllegalArgumentException("the oneDNN training engine needs one output, a softmax OutputLayer "
+                    + "with multi-class cross-entropy, as the last layer; outputs: " + lowered.outputs());
+        }
+        return lowered;
     }
 
     private LoweredNetwork run() {
@@ -115,7 +142,15 @@ public final class GraphLowering {
                 if (in.size() != 1) {
                     throw unsupported(name, "a layer with " + in.size() + " inputs");
                 }
-                org.deeplearning4j.nn.conf.layers.Layer layer = unfrozen(lv.getLayerConf().getLayer());
+                org.deeplearning4j.nn.conf.layers.Layer declared = lv.getLayerConf().getLayer();
+                org.deeplearning4j.nn.conf.layers.Layer layer = unfrozen(declared);
+                if (training && layer != declared) {
+                    throw unsupported(name, "frozen layers in training (DL4J runs them in inference mode; train "
+                            + "transfer-learned graphs with fit, DirectFit or ShardedTraining)");
+                }
+                if (training && !(layer instanceof DropoutLayer) && layer.getIDropout() != null) {
+                    throw unsupported(name, "dropout on a layer's input (" + layer.getIDropout() + ") in training");
+                }
                 if (channels < 0 && in.get(0).equals(input) && layer instanceof ConvolutionLayer c) {
                     channels = c.getNIn();
                 }
@@ -153,10 +188,14 @@ public final class GraphLowering {
     private void layer(String name, org.deeplearning4j.nn.conf.layers.Layer layer, String in) {
         if (layer instanceof ConvolutionLayer c && CONVOLUTIONS.contains(c.getClass())) {
             add(convolution(name, c, tensor(in)));
+        } else if (layer instanceof BatchNormalization bn && training) {
+            trainingBatchNorm(name, bn, tensor(in));
         } else if (layer instanceof BatchNormalization bn) {
             foldBatchNorm(name, bn, in);
         } else if (layer instanceof ActivationLayer a) {
             activation(name, Eltwise.of(a.getActivationFn(), name), in);
+        } else if (layer instanceof DropoutLayer d && training) {
+            add(dropout(name, d, tensor(in)));
         } else if (layer instanceof DropoutLayer) {
             alias(name, in); // identity at inference (dropout and drop-path alike)
         } else if (layer instanceof GlobalPoolingLayer p) {
@@ -166,6 +205,31 @@ public final class GraphLowering {
         } else {
             throw unsupported(name, layer.getClass().getSimpleName());
         }
+    }
+
+    private void trainingBatchNorm(String name, BatchNormalization bn, String in) {
+        if (bn.getCnn2DFormat() != CNN2DFormat.NCHW) {
+            throw unsupported(name, "batch norm data format " + bn.getCnn2DFormat() + " (only NCHW)");
+        }
+        if (bn.isLockGammaBeta()) {
+            throw unsupported(name, "a batch norm with locked gamma/beta in training");
+        }
+        add(new LoweredOp.BatchNorm(name, in, name, bn.getNOut(), bn.getEps(),
+                bn instanceof FastBatchNormalization f && f.isSwish()));
+    }
+
+    private LoweredOp.Dropout dropout(String name, DropoutLayer layer, String in) {
+        IDropout d = layer.getIDropout();
+        if (d == null) {
+            return new LoweredOp.Dropout(name, in, name, 1.0, false);
+        }
+        if (d instanceof DropPath p) {
+            return new LoweredOp.Dropout(name, in, name, 1.0 - p.getRate(), true);
+        }
+        if (d instanceof org.deeplearning4j.nn.conf.dropout.Dropout p && p.getPSchedule() == null) {
+            return new LoweredOp.Dropout(name, in, name, p.getP(), false);
+        }
+        throw unsupported(name, "dropout " + d + " in training (only Dropout with a fixed probability and DropPath)");
     }
 
     private LoweredOp.Conv convolution(String name, ConvolutionLayer c, String in) {
@@ -188,11 +252,11 @@ public final class GraphLowering {
         float[] weights;
         if (c instanceof DepthwiseConvolution2D dw) {
             // DL4J: [kH, kW, in, multiplier]; oneDNN goihw: [in][multiplier][1][kH][kW]
-            weights = floats(w.permute(2, 3, 0, 1));
+            weights = training ? null : floats(w.permute(2, 3, 0, 1));
             groups = Math.toIntExact(nIn);
             nOut = nIn * dw.getDepthMultiplier();
         } else {
-            weights = floats(w); // [out, in, kH, kW]
+            weights = training ? null : floats(w); // [out, in, kH, kW]
             groups = 1;
             nOut = c.getNOut();
         }
@@ -201,7 +265,7 @@ public final class GraphLowering {
         int[] s = c.getStride();
         int[] p = c.getPadding();
         return new LoweredOp.Conv(name, in, name, nIn, nOut, groups, k[0], k[1], s[0], s[1], same,
-                same ? 0 : p[0], same ? 0 : p[1], weights, b == null ? null : floats(b),
+                same ? 0 : p[0], same ? 0 : p[1], weights, b == null ? null : training ? new float[0] : floats(b),
                 Eltwise.of(c.getActivationFn(), name), null);
     }
 
@@ -239,7 +303,7 @@ public final class GraphLowering {
             alias(name, in);
             return;
         }
-        LoweredOp op = fusable(in);
+        LoweredOp op = training ? null : fusable(in);
         if (op instanceof LoweredOp.Conv conv && conv.activation() == Eltwise.NONE && conv.addend() == null) {
             replace(in, conv.withActivation(e), name);
         } else if (op instanceof LoweredOp.Dense d && d.activation() == Eltwise.NONE && !d.softmax()) {
@@ -251,7 +315,7 @@ public final class GraphLowering {
     }
 
     private void residualAdd(String name, String a, String b) {
-        for (String[] pair : new String[][] {{a, b}, {b, a}}) {
+        for (String[] pair : training ? new String[0][] : new String[][] {{a, b}, {b, a}}) {
             String addend = tensor(pair[1]);
             if (fusable(pair[0]) instanceof LoweredOp.Conv conv && conv.addend() == null
                     && producedBefore(addend, producer.get(tensor(pair[0])))) {
@@ -270,6 +334,9 @@ public final class GraphLowering {
         if (p.getPoolingType() != PoolingType.AVG && p.getPoolingType() != PoolingType.MAX) {
             throw unsupported(name, "global " + p.getPoolingType() + " pooling (only AVG and MAX)");
         }
+        if (training && p.getPoolingType() == PoolingType.MAX) {
+            throw unsupported(name, "global max pooling in training (only average)");
+        }
         return new LoweredOp.GlobalPool(name, in, name, p.getPoolingType() == PoolingType.MAX,
                 p.isCollapseDimensions());
     }
@@ -280,8 +347,17 @@ public final class GraphLowering {
         INDArray b = runtime.paramTable().get(DefaultParamInitializer.BIAS_KEY);
         boolean softmax = layer.getActivationFn() instanceof ActivationSoftmax;
         Eltwise e = softmax ? Eltwise.NONE : Eltwise.of(layer.getActivationFn(), name);
-        return new LoweredOp.Dense(name, in, name, layer.getNIn(), layer.getNOut(), floats(w.transpose()),
-                b == null ? null : floats(b), e, softmax);
+        if (training && layer instanceof OutputLayer out && !(softmax && out.getLossFn() instanceof LossMCXENT mc
+                && mc.getWeights() == null)) {
+            throw unsupported(name, "an output layer with " + out.getActivationFn() + " and " + out.getLossFn()
+                    + " in training (only softmax with unweighted multi-class cross-entropy)");
+        }
+        if (training && softmax && !(layer instanceof OutputLayer)) {
+            throw unsupported(name, "a softmax dense layer that is not the output layer in training");
+        }
+        return new LoweredOp.Dense(name, in, name, layer.getNIn(), layer.getNOut(),
+                training ? null : floats(w.transpose()), b == null ? null : training ? new float[0] : floats(b), e,
+                softmax);
     }
 
     /** The op writing {@code vertex}'s output, if nothing but the next vertex reads it, else {@code null}. */

@@ -1,4 +1,4 @@
-package io.efficientnet.core.inference.onednn;
+package io.efficientnet.core.onednn;
 
 import io.efficientnet.core.EfficientNet;
 import io.efficientnet.core.GraphAssembler;

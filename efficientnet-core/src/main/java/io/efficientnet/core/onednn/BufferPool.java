@@ -1,4 +1,4 @@
-package io.efficientnet.core.inference.onednn;
+package io.efficientnet.core.onednn;
 
 import org.bytedeco.javacpp.BytePointer;
 import org.bytedeco.javacpp.Pointer;

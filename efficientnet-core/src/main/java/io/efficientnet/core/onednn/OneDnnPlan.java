@@ -1,4 +1,4 @@
-package io.efficientnet.core.inference.onednn;
+package io.efficientnet.core.onednn;
 
 import org.bytedeco.dnnl.IntMemoryMap;
 import org.bytedeco.dnnl.binary;
@@ -170,9 +170,11 @@ final class OneDnnPlan implements AutoCloseable {
             return List.of(a.a(), a.b());
         } else if (op instanceof LoweredOp.Activation a) {
             return List.of(a.input());
-        } else {
-            return List.of(((LoweredOp.Dense) op).input());
+        } else if (op instanceof LoweredOp.Dense d) {
+            return List.of(d.input());
         }
+        throw new IllegalArgumentException(op.getClass().getSimpleName() + " '" + op.name()
+                + "' is lowered for training; the inference engine takes GraphLowering.lower");
     }
 
     private void build(LoweredOp op, int index) {
@@ -187,8 +189,8 @@ final class OneDnnPlan implements AutoCloseable {
             binaryOp(a.output(), algorithm.binary_add, a.a(), a.b(), index, a.name());
         } else if (op instanceof LoweredOp.Activation a) {
             activation(a, index);
-        } else {
-            dense((LoweredOp.Dense) op);
+        } else if (op instanceof LoweredOp.Dense d) {
+            dense(d);
         }
         for (Tensor t : temps) {
             release(t);
@@ -270,7 +272,7 @@ final class OneDnnPlan implements AutoCloseable {
     }
 
     /** Output size along one axis; writes the left and right padding oneDNN needs at {@code axis}. */
-    private static long outSize(long in, int k, int s, boolean same, int pad, long[] padL, long[] padR, int axis) {
+    static long outSize(long in, int k, int s, boolean same, int pad, long[] padL, long[] padR, int axis) {
         long out;
         long total;
         if (same) {
@@ -464,7 +466,7 @@ final class OneDnnPlan implements AutoCloseable {
         }
     }
 
-    private static algorithm algorithmOf(Eltwise e) {
+    static algorithm algorithmOf(Eltwise e) {
         return switch (e) {
             case SWISH -> algorithm.eltwise_swish;
             case SIGMOID -> algorithm.eltwise_logistic;
@@ -475,11 +477,11 @@ final class OneDnnPlan implements AutoCloseable {
         };
     }
 
-    private static float alpha(Eltwise e) {
+    static float alpha(Eltwise e) {
         return e == Eltwise.SWISH ? 1f : 0f; // swish: x·σ(alpha·x); clip: [alpha, beta]; relu: negative slope
     }
 
-    private static float beta(Eltwise e) {
+    static float beta(Eltwise e) {
         return e == Eltwise.RELU6 ? 6f : 0f;
     }
 

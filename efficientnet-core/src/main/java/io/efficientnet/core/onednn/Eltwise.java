@@ -1,4 +1,4 @@
-package io.efficientnet.core.inference.onednn;
+package io.efficientnet.core.onednn;
 
 import io.efficientnet.core.layers.StableSwish;
 import org.nd4j.linalg.activations.IActivation;

@@ -1,0 +1,227 @@
+package io.efficientnet.core.onednn;
+
+import io.efficientnet.core.training.ModelUpdate;
+import org.bytedeco.dnnl.engine;
+import org.bytedeco.dnnl.stream;
+import org.deeplearning4j.nn.api.Layer;
+import org.deeplearning4j.nn.conf.layers.BatchNormalization;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.deeplearning4j.nn.params.BatchNormalizationParamInitializer;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.memory.MemoryWorkspace;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.api.shape.Shape;
+import org.nd4j.linalg.dataset.api.DataSet;
+import org.nd4j.linalg.factory.Nd4j;
+
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * Training steps of a DL4J EfficientNet computed by oneDNN primitives in oneDNN's blocked layouts instead of DL4J's
+ * layers: each {@link #fit} runs the forward pass (batch norms with batch statistics), softmax cross-entropy and the
+ * backward pass in oneDNN, writes the gradients into the network's own gradient array, and lets the network's updater
+ * take the step ({@code ModelUpdate}: learning rate, momentum, weight decay, listeners, iteration count as in
+ * {@code fit}). The network's parameters are read at every step, so {@code fit}, {@code ShardedTraining} and this
+ * class can be mixed, and the network is saved, evaluated and resumed as usual.
+ *
+ * <pre>{@code
+ * try (OneDnnTraining training = OneDnnTraining.of(net)) {
+ *     double loss = training.fit(images, oneHotLabels);   // the step net.fit(images, oneHotLabels) takes
+ * }
+ * }</pre>
+ *
+ * <p>A step equals {@code fit}'s within float rounding (tested without dropout: loss, every parameter's update,
+ * running statistics and optimizer state). Dropout and drop-path masks are drawn from a seed taken from ND4J's random
+ * generator at each step: repeatable, not mask-for-mask DL4J's. Runs the graphs this project builds (float32,
+ * this project's or DL4J's batch norm, average pooling, a softmax {@code OutputLayer} with multi-class cross-entropy);
+ * frozen layers and other layer kinds are refused with the vertex's name. Calls are serialised; threads come from
+ * {@code OMP_NUM_THREADS}.
+ */
+public final class OneDnnTraining implements AutoCloseable {
+
+    /** Input shapes whose plans are kept (a plan holds every activation and gradient buffer of a step). */
+    public static final int PLANS = 2;
+
+    private static final double ONE_ON_2LN10 = 1.0 / (2 * Math.log(10.0));
+
+    private final ComputationGraph model;
+    private final LoweredNetwork lowered;
+    private final ModelUpdate update;
+    private final engine eng;
+    private final stream strm;
+    private final Map<String, OneDnnTrainingPlan> plans = new LinkedHashMap<>(PLANS, 0.75f, true);
+    private boolean closed;
+
+    private OneDnnTraining(ComputationGraph model, LoweredNetwork lowered) {
+        this.model = model;
+        this.lowered = lowered;
+        this.update = new ModelUpdate(model);
+        this.eng = new engine(engine.kind.cpu, 0);
+        this.strm = new stream(eng);
+    }
+
+    /**
+     * Prepares training steps for {@code model} (initialised, float32).
+     *
+     * @throws IllegalArgumentException for a layer, vertex or data type the engine cannot train (named)
+     * @throws IllegalStateException    where oneDNN's native library cannot be loaded
+     */
+    public static OneDnnTraining of(ComputationGraph model) {
+        if (model.getConfiguration() != null && model.getConfiguration().getDataType() != DataType.FLOAT) {
+            throw new IllegalArgumentException("the oneDNN training engine trains float32 networks, this one is "
+                    + model.getConfiguration().getDataType());
+        }
+        LoweredNetwork lowered = GraphLowering.lowerForTraining(model);
+        OneDnnInference.unavailableReason().ifPresent(why -> {
+            throw new IllegalStateException("the oneDNN engine is not available here: " + why);
+        });
+        return new OneDnnTraining(model, lowered);
+    }
+
+    /** The network as the engine trains it. */
+    public LoweredNetwork lowered() {
+        return lowered;
+    }
+
+    /** One step on a {@link DataSet} (no masks). */
+    public double fit(DataSet batch) {
+        if (batch.getFeaturesMaskArray() != null || batch.getLabelsMaskArray() != null) {
+            throw new IllegalArgumentException("the oneDNN training engine does not take masks");
+        }
+        return fit(batch.getFeatures(), batch.getLabels());
+    }
+
+    /**
+     * One optimizer step on {@code features} {@code [N, C, H, W]} with one-hot (or soft) {@code labels}
+     * {@code [N, classes]}.
+     *
+     * @return the loss of the batch before the update, with the regularisation term (what {@code model.score()}
+     *         gives after {@code fit})
+     */
+    public synchronized double fit(INDArray features, INDArray labels) {
+        if (closed) {
+            throw new IllegalStateException("the oneDNN training engine is closed");
+        }
+        long n = features == null ? 0 : features.size(0);
+        LoweredOp.Dense head = (LoweredOp.Dense) lowered.ops().get(lowered.ops().size() - 1);
+        if (features == null || features.rank() != 4 || features.size(1) != lowered.inputChannels()) {
+            throw new IllegalArgumentException("features must be [N, " + lowered.inputChannels() + ", H, W], got "
+                    + (features == null ? "null" : Arrays.toString(features.shape())));
+        }
+        if (labels == null || labels.rank() != 2 || labels.size(0) != n || labels.size(1) != head.out()) {
+            throw new IllegalArgumentException("labels must be [" + n + ", " + head.out() + "], got "
+                    + (labels == null ? "null" : Arrays.toString(labels.shape())));
+        }
+        double loss;
+        try (MemoryWorkspace ignored = Nd4j.getMemoryManager().scopeOutOfWorkspaces()) {
+            INDArray x = plain(features);
+            INDArray y = plain(labels);
+            long seed = Nd4j.getRandom().nextLong();
+            loss = plan(x.shape()).run(x, y, seed);
+        }
+        if (!Double.isFinite(loss)) {
+            // nothing has been applied: the gradients are in the gradient array only
+            return loss;
+        }
+        double score = loss + model.calcRegularizationScore(true);
+        update.apply(score, (int) n);
+        return score;
+    }
+
+    private static INDArray plain(INDArray a) {
+        INDArray f = a.dataType() == DataType.FLOAT ? a : a.castTo(DataType.FLOAT);
+        return f.isView() || f.ordering() != 'c' || !Shape.hasDefaultStridesForShape(f) ? f.dup('c') : f;
+    }
+
+    private OneDnnTrainingPlan plan(long[] shape) {
+        String key = Arrays.toString(shape);
+        OneDnnTrainingPlan plan = plans.get(key);
+        if (plan == null) {
+            plan = new OneDnnTrainingPlan(lowered, shape, new NetworkViews(), eng, strm);
+            plans.put(key, plan);
+            if (plans.size() > PLANS) {
+                plans.remove(plans.keySet().iterator().next()).close();
+            }
+        }
+        return plan;
+    }
+
+    /** Bytes of activation and gradient buffers of the plan for {@code inputShape} (building it if needed). */
+    public synchronized long activationBytes(long... inputShape) {
+        return plan(inputShape).activationBytes();
+    }
+
+    @Override
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        plans.values().forEach(OneDnnTrainingPlan::close);
+        plans.clear();
+        strm.close();
+        eng.close();
+    }
+
+    /** The network's parameter and gradient views, and DL4J's running-statistic updates. */
+    private final class NetworkViews implements OneDnnTrainingPlan.Views {
+
+        @Override
+        public INDArray param(String layer, String key) {
+            INDArray p = model.getLayer(layer).getParam(key);
+            if (p == null) {
+                throw new IllegalArgumentException("layer '" + layer + "' has no parameter '" + key + "'");
+            }
+            return p;
+        }
+
+        @Override
+        public INDArray gradient(String layer, String key) {
+            INDArray g = update.gradient().getGradientFor(layer + "_" + key);
+            if (g == null) {
+                throw new IllegalArgumentException("layer '" + layer + "' has no gradient for '" + key + "'");
+            }
+            return g;
+        }
+
+        /**
+         * DL4J's running-statistic update, written as the gradients its no-op updater subtracts (as
+         * {@code FastBatchNormalizationLayer} does): {@code (1−d)·(mean − batchMean)} and, with log-std,
+         * {@code log10(std_t / std_{t+1})} with {@code var_{t+1} = d·var_t + (1−d)·batchVar}.
+         */
+        @Override
+        public void batchStatistics(String layer, double[] mean, double[] variance) {
+            Layer l = model.getLayer(layer);
+            BatchNormalization conf = (BatchNormalization) l.conf().getLayer();
+            double d = conf.getDecay();
+            double[] globalMean = l.getParam(BatchNormalizationParamInitializer.GLOBAL_MEAN).toDoubleVector();
+            double[] dMean = new double[mean.length];
+            for (int j = 0; j < dMean.length; j++) {
+                dMean[j] = (globalMean[j] - mean[j]) * (1 - d);
+            }
+            write(gradient(layer, BatchNormalizationParamInitializer.GLOBAL_MEAN), dMean);
+            double[] dVar = new double[variance.length];
+            if (conf.isUseLogStd()) {
+                double[] log10Std = l.getParam(BatchNormalizationParamInitializer.GLOBAL_LOG_STD).toDoubleVector();
+                for (int j = 0; j < dVar.length; j++) {
+                    double std = Math.pow(10.0, log10Std[j]);
+                    double var = std * std;
+                    dVar[j] = Math.log(var / (d * var + (1 - d) * variance[j])) * ONE_ON_2LN10;
+                }
+                write(gradient(layer, BatchNormalizationParamInitializer.GLOBAL_LOG_STD), dVar);
+            } else {
+                double[] var = l.getParam(BatchNormalizationParamInitializer.GLOBAL_VAR).toDoubleVector();
+                for (int j = 0; j < dVar.length; j++) {
+                    dVar[j] = (var[j] - variance[j]) * (1 - d);
+                }
+                write(gradient(layer, BatchNormalizationParamInitializer.GLOBAL_VAR), dVar);
+            }
+        }
+
+        private void write(INDArray view, double[] values) {
+            view.assign(Nd4j.createFromArray(values).castTo(view.dataType()).reshape(view.shape()));
+        }
+    }
+}

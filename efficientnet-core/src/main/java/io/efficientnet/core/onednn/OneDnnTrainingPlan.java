@@ -1,0 +1,865 @@
+package io.efficientnet.core.onednn;
+
+import org.bytedeco.dnnl.IntMemoryMap;
+import org.bytedeco.dnnl.batch_normalization_backward;
+import org.bytedeco.dnnl.batch_normalization_forward;
+import org.bytedeco.dnnl.binary;
+import org.bytedeco.dnnl.convolution_backward_data;
+import org.bytedeco.dnnl.convolution_backward_weights;
+import org.bytedeco.dnnl.convolution_forward;
+import org.bytedeco.dnnl.eltwise_backward;
+import org.bytedeco.dnnl.eltwise_forward;
+import org.bytedeco.dnnl.engine;
+import org.bytedeco.dnnl.inner_product_backward_data;
+import org.bytedeco.dnnl.inner_product_backward_weights;
+import org.bytedeco.dnnl.inner_product_forward;
+import org.bytedeco.dnnl.memory;
+import org.bytedeco.dnnl.pooling_backward;
+import org.bytedeco.dnnl.pooling_forward;
+import org.bytedeco.dnnl.primitive;
+import org.bytedeco.dnnl.reorder;
+import org.bytedeco.dnnl.stream;
+import org.bytedeco.javacpp.FloatPointer;
+import org.bytedeco.javacpp.Pointer;
+import org.nd4j.linalg.api.memory.pointers.PagedPointer;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.function.Function;
+
+import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_BIAS;
+import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_DIFF_BIAS;
+import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_DIFF_DST;
+import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_DIFF_SCALE;
+import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_DIFF_SHIFT;
+import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_DIFF_SRC;
+import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_DIFF_WEIGHTS;
+import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_DST;
+import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_FROM;
+import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_MEAN;
+import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_SCALE;
+import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_SHIFT;
+import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_SRC;
+import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_SRC_0;
+import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_SRC_1;
+import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_TO;
+import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_VARIANCE;
+import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_WEIGHTS;
+import static org.bytedeco.dnnl.global.dnnl.algorithm;
+import static org.bytedeco.dnnl.global.dnnl.normalization_flags;
+import static org.bytedeco.dnnl.global.dnnl.prop_kind;
+
+/**
+ * One training step of a {@link LoweredNetwork} (lowered for training) for one input shape, as oneDNN primitives:
+ * the forward pass with batch statistics, softmax cross-entropy, and the backward pass, every activation and
+ * activation gradient in the blocked format oneDNN chooses. Weights are read from the network's parameter views and
+ * gradients written into its gradient views (the DL4J layouts) by reorders at every step, so the network's own
+ * updater takes the step afterwards. Java-side work (dropout masks, the loss, batch norm's running-statistic updates)
+ * runs between primitives. Not thread-safe.
+ */
+final class OneDnnTrainingPlan implements AutoCloseable {
+
+    private static final memory.data_type F32 = memory.data_type.f32;
+
+    /** The network's parameter and gradient arrays of one parameter, by {@code <layer>_<param>}. */
+    interface Views {
+        /** The parameter array (a view of the network's parameters). */
+        INDArray param(String layer, String key);
+
+        /** The gradient array the step must fill (a view of the network's flattened gradients). */
+        INDArray gradient(String layer, String key);
+
+        /** Called after the forward pass of a batch norm with the batch mean and biased variance per channel. */
+        void batchStatistics(String layer, double[] mean, double[] variance);
+    }
+
+    /** A forward tensor: value, and (once the backward pass reaches it) its gradient. */
+    private static final class Tensor {
+        final long[] dims;
+        final memory.desc desc;
+        final memory mem;
+        boolean collapsed;
+        memory diff; // null until the first gradient contribution
+        memory.desc diffDesc;
+
+        Tensor(long[] dims, memory.desc desc, memory mem) {
+            this.dims = dims;
+            this.desc = desc;
+            this.mem = mem;
+        }
+    }
+
+    private final engine eng;
+    private final stream strm;
+    private final Views views;
+    private final long[] inputShape;
+    private final long classes;
+    private final List<Pointer> keep = new ArrayList<>();
+    private final BufferPool pool = new BufferPool();
+    /** Steps of one training step, in order: weight refresh, forward, loss, backward, gradient write-back. */
+    private final List<Runnable> refresh = new ArrayList<>();
+    private final List<Runnable> forward = new ArrayList<>();
+    private final List<Runnable> backward = new ArrayList<>();
+    private final Map<String, Tensor> tensors = new HashMap<>();
+    private final memory inputMem;
+    private final String inputName;
+    /** Per-op backward builders, run in reverse order once the forward pass is built. */
+    private final List<Runnable> backwardBuilders = new ArrayList<>();
+    private final float[] logits;
+    private final float[] labels;
+    private final float[] gradLogits;
+    private final FloatPointer logitsNative;
+    private final FloatPointer gradLogitsNative;
+    private SplittableRandom random = new SplittableRandom(0);
+    private double loss;
+
+    OneDnnTrainingPlan(LoweredNetwork net, long[] inputShape, Views views, engine eng, stream strm) {
+        this.eng = eng;
+        this.strm = strm;
+        this.views = views;
+        this.inputShape = inputShape.clone();
+        this.inputName = net.input();
+        LoweredOp.Dense head = (LoweredOp.Dense) net.ops().get(net.ops().size() - 1);
+        this.classes = head.out();
+        long n = inputShape[0];
+        this.logits = new float[Math.toIntExact(n * classes)];
+        this.labels = new float[logits.length];
+        this.gradLogits = new float[logits.length];
+        this.logitsNative = keep(new FloatPointer(logits.length));
+        this.gradLogitsNative = keep(new FloatPointer(logits.length));
+        try {
+            memory.desc inDesc = keep(new memory.desc(inputShape, F32, memory.format_tag.nchw));
+            inputMem = keep(new memory(inDesc, eng, (Pointer) null));
+            tensors.put(net.input(), new Tensor(inputShape.clone(), inDesc, inputMem));
+            for (LoweredOp op : net.ops()) {
+                try {
+                    build(op);
+                } catch (RuntimeException e) {
+                    throw new IllegalArgumentException("op '" + op.name() + "' (" + op.getClass().getSimpleName()
+                            + ") for input " + Arrays.toString(inputShape) + ": " + e.getMessage(), e);
+                }
+            }
+            for (int i = backwardBuilders.size() - 1; i >= 0; i--) {
+                backwardBuilders.get(i).run();
+            }
+        } catch (RuntimeException e) {
+            close();
+            throw e;
+        }
+    }
+
+    long[] inputShape() {
+        return inputShape.clone();
+    }
+
+    /** Bytes of activation and gradient buffers. */
+    long activationBytes() {
+        return pool.allocatedBytes();
+    }
+
+    /**
+     * One forward and backward pass: fills the network's gradient views with sums over the batch's examples (batch
+     * norm's running statistics: their updates) and returns the mean loss. {@code x} and {@code y} float32, c order,
+     * not views.
+     */
+    double run(INDArray x, INDArray y, long seed) {
+        random = new SplittableRandom(seed);
+        inputMem.set_data_handle(new PagedPointer(x.data().address()));
+        new FloatPointer(new PagedPointer(y.data().address())).capacity(labels.length).get(labels);
+        for (Runnable r : refresh) {
+            r.run();
+        }
+        for (Runnable r : forward) {
+            r.run();
+        }
+        for (Runnable r : backward) {
+            r.run();
+        }
+        strm._wait();
+        return loss;
+    }
+
+    // ---------------------------------------------------------------- forward
+
+    private void build(LoweredOp op) {
+        if (op instanceof LoweredOp.Conv c) {
+            conv(c);
+        } else if (op instanceof LoweredOp.BatchNorm b) {
+            batchNorm(b);
+        } else if (op instanceof LoweredOp.Activation a) {
+            Tensor src = tensor(a.input());
+            Tensor out = eltwise(src, a.activation());
+            tensors.put(a.output(), out);
+            backwardBuilders.add(() -> activationBackward(src, out, a.activation()));
+        } else if (op instanceof LoweredOp.Dropout d) {
+            dropout(d);
+        } else if (op instanceof LoweredOp.GlobalPool p) {
+            pool(p);
+        } else if (op instanceof LoweredOp.ChannelScale s) {
+            channelScale(s);
+        } else if (op instanceof LoweredOp.Add a) {
+            add(a);
+        } else if (op instanceof LoweredOp.Dense d) {
+            dense(d);
+        } else {
+            throw new IllegalArgumentException("not lowered for training");
+        }
+    }
+
+    private void conv(LoweredOp.Conv c) {
+        Tensor src = require4d(c.input(), c.inChannels());
+        long[] padL = new long[2];
+        long[] padR = new long[2];
+        long oh = OneDnnPlan.outSize(src.dims[2], c.kernelH(), c.strideH(), c.same(), c.padH(), padL, padR, 0);
+        long ow = OneDnnPlan.outSize(src.dims[3], c.kernelW(), c.strideW(), c.same(), c.padW(), padL, padR, 1);
+        long g = c.groups();
+        long[] wDims = g == 1 ? new long[] {c.outChannels(), c.inChannels(), c.kernelH(), c.kernelW()}
+                : new long[] {g, c.outChannels() / g, c.inChannels() / g, c.kernelH(), c.kernelW()};
+        long[] dstDims = {src.dims[0], c.outChannels(), oh, ow};
+        long[] strides = {c.strideH(), c.strideW()};
+        boolean bias = c.bias() != null;
+        memory.desc biasDesc = bias ? keep(new memory.desc(new long[] {c.outChannels()}, F32, memory.format_tag.x))
+                : null;
+        memory.desc wAny = any(wDims);
+        convolution_forward.desc d = bias
+                ? keep(new convolution_forward.desc(prop_kind.forward_training, algorithm.convolution_direct,
+                        any(src.dims), wAny, biasDesc, any(dstDims), strides, padL, padR))
+                : keep(new convolution_forward.desc(prop_kind.forward_training, algorithm.convolution_direct,
+                        any(src.dims), wAny, any(dstDims), strides, padL, padR));
+        convolution_forward.primitive_desc pd = keep(new convolution_forward.primitive_desc(d, eng));
+        Tensor in = asFormat(src, pd.src_desc(), forward, c.name());
+        // the layer's weights, refreshed from the network's parameters at every step
+        INDArray wParam = views.param(c.name(), "W");
+        memory wUser = keep(new memory(weightsDesc(c, wDims, wParam), eng, address(wParam)));
+        memory w = newMemory(pd.weights_desc());
+        refresh.add(reorderStep(wUser, w));
+        memory b = bias ? vector(views.param(c.name(), "b")) : null;
+        Tensor pre = allocate(dstDims, pd.dst_desc());
+        convolution_forward fwd = keep(new convolution_forward(pd));
+        IntMemoryMap args = map(DNNL_ARG_SRC, in.mem, DNNL_ARG_WEIGHTS, w, DNNL_ARG_DST, pre.mem);
+        if (bias) {
+            args.put(DNNL_ARG_BIAS, b);
+        }
+        forward.add(exec(fwd, args));
+        Tensor out = c.activation() == Eltwise.NONE ? pre : eltwise(pre, c.activation());
+        tensors.put(c.output(), out);
+        boolean needsInputGradient = !c.input().equals(inputName);
+
+        backwardBuilders.add(() -> {
+            if (out.diff == null) {
+                return; // nothing downstream reached this convolution
+            }
+            memory dPre = pre == out ? out.diff : eltwiseBackward(pre, out, c.activation());
+            memory.desc dPreDesc = pre == out ? out.diffDesc : pre.desc;
+            INDArray wGrad = views.gradient(c.name(), "W");
+            memory gUser = keep(new memory(weightsDesc(c, wDims, wGrad), eng, address(wGrad)));
+            if (javaDepthwiseGradient(c, padL, padR) && !bias) {
+                depthwiseWeightGradient(c, in, dPre, dPreDesc, wDims, gUser, src.dims);
+            } else {
+                convWeightGradient(c, pd, in, dPre, dPreDesc, wDims, gUser, src.dims, dstDims, strides, padL, padR,
+                        biasDesc);
+            }
+            if (needsInputGradient) {
+                convolution_backward_data.desc bd = keep(new convolution_backward_data.desc(
+                        algorithm.convolution_direct, any(src.dims), any(wDims), any(dstDims), strides, padL, padR));
+                convolution_backward_data.primitive_desc dpd =
+                        keep(new convolution_backward_data.primitive_desc(bd, eng, pd));
+                memory wForData = convert(w, pd.weights_desc(), dpd.weights_desc());
+                memory dDst2 = convert(dPre, dPreDesc, dpd.diff_dst_desc());
+                memory dSrc = contributionTarget(src, dpd.diff_src_desc());
+                backward.add(exec(keep(new convolution_backward_data(dpd)), map(DNNL_ARG_DIFF_DST, dDst2,
+                        DNNL_ARG_WEIGHTS, wForData, DNNL_ARG_DIFF_SRC, dSrc)));
+                contributed(src, dSrc, dpd.diff_src_desc());
+            }
+        });
+    }
+
+    /**
+     * Whether a convolution's weight gradient runs in this project's Vector API kernel: depthwise (multiplier 1),
+     * stride 1, odd k ≥ 5, symmetric padding (k − 1)/2. oneDNN 2.5's depthwise weight-gradient kernel handles 3×3
+     * only; 5×5 fell back to im2col + GEMM on plain layouts (~85 of ~500 ms of a B0 batch-8 step).
+     */
+    private static boolean javaDepthwiseGradient(LoweredOp.Conv c, long[] padL, long[] padR) {
+        int k = c.kernelH();
+        return c.groups() > 1 && c.groups() == c.inChannels() && c.outChannels() == c.inChannels()
+                && c.strideH() == 1 && c.strideW() == 1 && k == c.kernelW() && k >= 5 && k % 2 == 1
+                && padL[0] == (k - 1) / 2 && padR[0] == padL[0] && padL[1] == padL[0] && padR[1] == padL[0]
+                && io.efficientnet.core.kernels.SwishKernels.available();
+    }
+
+    private void depthwiseWeightGradient(LoweredOp.Conv c, Tensor in, memory dPre, memory.desc dPreDesc, long[] wDims,
+            memory gUser, long[] srcDims) {
+        memory.desc plain = keep(new memory.desc(srcDims, F32, memory.format_tag.nchw));
+        memory x = convert(in.mem, in.desc, plain);
+        memory dz = convert(dPre, dPreDesc, plain);
+        long ch = c.inChannels();
+        int k = c.kernelH();
+        // [k, k, C]: DL4J's [kH, kW, nIn, 1] as goihw
+        memory.desc taps = keep(new memory.desc(wDims, F32, new long[] {1, 1, 1, k * ch, ch}));
+        memory dw = newMemory(taps);
+        long bytes = plain.get_size();
+        int n = Math.toIntExact(srcDims[0]);
+        int h = Math.toIntExact(srcDims[2]);
+        int w = Math.toIntExact(srcDims[3]);
+        backward.add(() -> {
+            strm._wait();
+            io.efficientnet.core.kernels.DepthwiseKernels.weightGradient(buffer(x, bytes), buffer(dz, bytes),
+                    buffer(dw, taps.get_size()), n, Math.toIntExact(ch), h, w, k);
+        });
+        backward.add(reorderStep(dw, gUser));
+    }
+
+    private static java.nio.ByteBuffer buffer(memory m, long bytes) {
+        return new org.bytedeco.javacpp.BytePointer(m.get_data_handle()).capacity(bytes).asByteBuffer()
+                .order(java.nio.ByteOrder.nativeOrder());
+    }
+
+    private void convWeightGradient(LoweredOp.Conv c, convolution_forward.primitive_desc pd, Tensor in, memory dPre,
+            memory.desc dPreDesc, long[] wDims, memory gUser, long[] srcDims, long[] dstDims, long[] strides,
+            long[] padL, long[] padR, memory.desc biasDesc) {
+        boolean bias = biasDesc != null;
+        convolution_backward_weights.desc bwd = bias
+                ? keep(new convolution_backward_weights.desc(algorithm.convolution_direct, any(srcDims), any(wDims),
+                        biasDesc, any(dstDims), strides, padL, padR))
+                : keep(new convolution_backward_weights.desc(algorithm.convolution_direct, any(srcDims), any(wDims),
+                        any(dstDims), strides, padL, padR));
+        convolution_backward_weights.primitive_desc bpd =
+                keep(new convolution_backward_weights.primitive_desc(bwd, eng, pd));
+        memory srcForW = convert(in.mem, in.desc, bpd.src_desc());
+        memory dDst = convert(dPre, dPreDesc, bpd.diff_dst_desc());
+        memory dW = newMemory(bpd.diff_weights_desc());
+        IntMemoryMap bargs = map(DNNL_ARG_SRC, srcForW, DNNL_ARG_DIFF_DST, dDst, DNNL_ARG_DIFF_WEIGHTS, dW);
+        if (bias) {
+            bargs.put(DNNL_ARG_DIFF_BIAS, vector(views.gradient(c.name(), "b")));
+        }
+        backward.add(exec(keep(new convolution_backward_weights(bpd)), bargs));
+        backward.add(reorderStep(dW, gUser));
+    }
+
+    /** The DL4J layout of a convolution's weights (a parameter or gradient view) as a oneDNN descriptor. */
+    private memory.desc weightsDesc(LoweredOp.Conv c, long[] wDims, INDArray view) {
+        long[] s = view.stride();
+        if (c.groups() == 1) {
+            return keep(new memory.desc(wDims, F32, s)); // [out, in, kH, kW]
+        }
+        // DL4J depthwise [kH, kW, in, multiplier] as goihw [in][multiplier][1][kH][kW]
+        return keep(new memory.desc(wDims, F32, new long[] {s[2], s[3], 1, s[0], s[1]}));
+    }
+
+    /** A per-channel vector view ({@code [1, C]} or {@code [C]}) as a oneDNN memory over the same data. */
+    private memory vector(INDArray view) {
+        long len = view.length();
+        long stride = view.rank() == 1 ? view.stride(0) : view.stride(view.size(0) == 1 ? 1 : 0);
+        memory.desc d = keep(new memory.desc(new long[] {len}, F32, new long[] {stride}));
+        return keep(new memory(d, eng, address(view)));
+    }
+
+    private void batchNorm(LoweredOp.BatchNorm b) {
+        Tensor src = require4d(b.input(), b.channels());
+        int flags = normalization_flags.use_scale.value | normalization_flags.use_shift.value;
+        batch_normalization_forward.desc d = keep(new batch_normalization_forward.desc(
+                prop_kind.forward_training.value, src.desc, (float) b.epsilon(), flags));
+        batch_normalization_forward.primitive_desc pd = keep(new batch_normalization_forward.primitive_desc(d, eng));
+        memory gamma = vector(views.param(b.name(), "gamma"));
+        memory beta = vector(views.param(b.name(), "beta"));
+        memory mean = newMemory(pd.mean_desc());
+        memory variance = newMemory(pd.variance_desc());
+        Tensor dst = allocate(src.dims, pd.dst_desc());
+        forward.add(exec(keep(new batch_normalization_forward(pd)), map(DNNL_ARG_SRC, src.mem, DNNL_ARG_SCALE, gamma,
+                DNNL_ARG_SHIFT, beta, DNNL_ARG_DST, dst.mem, DNNL_ARG_MEAN, mean, DNNL_ARG_VARIANCE, variance)));
+        int c = Math.toIntExact(b.channels());
+        forward.add(() -> {
+            strm._wait();
+            views.batchStatistics(b.name(), doubles(mean, c), doubles(variance, c));
+        });
+        Tensor out = b.swish() ? eltwise(dst, Eltwise.SWISH) : dst;
+        tensors.put(b.output(), out);
+
+        backwardBuilders.add(() -> {
+            if (out.diff == null) {
+                return;
+            }
+            memory dDst = out == dst ? out.diff : eltwiseBackward(dst, out, Eltwise.SWISH);
+            memory.desc dDstDesc = out == dst ? out.diffDesc : dst.desc;
+            batch_normalization_backward.desc bd = keep(new batch_normalization_backward.desc(
+                    prop_kind.backward.value, dst.desc, src.desc, (float) b.epsilon(), flags));
+            batch_normalization_backward.primitive_desc bpd =
+                    keep(new batch_normalization_backward.primitive_desc(bd, eng, pd));
+            memory dIn = convert(dDst, dDstDesc, bpd.diff_dst_desc());
+            memory dSrc = contributionTarget(src, bpd.diff_src_desc());
+            memory dGamma = vector(views.gradient(b.name(), "gamma"));
+            memory dBeta = vector(views.gradient(b.name(), "beta"));
+            backward.add(exec(keep(new batch_normalization_backward(bpd)), map(DNNL_ARG_SRC, src.mem,
+                    DNNL_ARG_MEAN, mean, DNNL_ARG_VARIANCE, variance, DNNL_ARG_DIFF_DST, dIn, DNNL_ARG_SCALE, gamma,
+                    DNNL_ARG_SHIFT, beta, DNNL_ARG_DIFF_SRC, dSrc, DNNL_ARG_DIFF_SCALE, dGamma, DNNL_ARG_DIFF_SHIFT,
+                    dBeta)));
+            contributed(src, dSrc, bpd.diff_src_desc());
+        });
+    }
+
+    /** {@code act(src)} into a new tensor; its backward is built by the caller ({@link #eltwiseBackward}). */
+    private Tensor eltwise(Tensor src, Eltwise e) {
+        eltwise_forward.desc d = keep(new eltwise_forward.desc(prop_kind.forward_training, OneDnnPlan.algorithmOf(e),
+                src.desc, OneDnnPlan.alpha(e), OneDnnPlan.beta(e)));
+        eltwise_forward.primitive_desc pd = keep(new eltwise_forward.primitive_desc(d, eng));
+        Tensor dst = allocate(src.dims, src.desc);
+        dst.collapsed = src.collapsed;
+        forward.add(exec(keep(new eltwise_forward(pd)), map(DNNL_ARG_SRC, src.mem, DNNL_ARG_DST, dst.mem)));
+        eltwisePds.put(dst, pd);
+        return dst;
+    }
+
+    private final Map<Tensor, eltwise_forward.primitive_desc> eltwisePds = new HashMap<>();
+
+    /** The gradient at {@code src} of {@code out = act(src)}, given {@code out}'s gradient (in a new memory). */
+    private memory eltwiseBackward(Tensor src, Tensor out, Eltwise e) {
+        eltwise_backward.desc d = keep(new eltwise_backward.desc(OneDnnPlan.algorithmOf(e), src.desc, src.desc,
+                OneDnnPlan.alpha(e), OneDnnPlan.beta(e)));
+        eltwise_backward.primitive_desc pd = keep(new eltwise_backward.primitive_desc(d, eng, eltwisePds.get(out)));
+        memory dOut = convert(out.diff, out.diffDesc, src.desc);
+        memory dSrc = newMemory(src.desc);
+        backward.add(exec(keep(new eltwise_backward(pd)), map(DNNL_ARG_SRC, src.mem, DNNL_ARG_DIFF_DST, dOut,
+                DNNL_ARG_DIFF_SRC, dSrc)));
+        return dSrc;
+    }
+
+    /** Registered activations: the standalone {@link LoweredOp.Activation} backward. */
+    private void activationBackward(Tensor src, Tensor out, Eltwise e) {
+        if (out.diff == null) {
+            return;
+        }
+        memory dSrc = eltwiseBackward(src, out, e);
+        accumulate(src, dSrc, src.desc);
+    }
+
+    private void dropout(LoweredOp.Dropout d) {
+        Tensor src = tensor(d.input());
+        if (d.retain() >= 1.0) {
+            tensors.put(d.output(), src);
+            return;
+        }
+        Tensor dst = allocate(src.dims, src.desc);
+        dst.collapsed = src.collapsed;
+        long n = src.dims[0];
+        int elements = Math.toIntExact(src.desc.get_size() / Float.BYTES);
+        int perExample = Math.toIntExact(elements / n);
+        float keepScale = (float) (1.0 / d.retain());
+        float[] mask = new float[d.perExample() ? Math.toIntExact(n) : elements];
+        forward.add(() -> {
+            strm._wait();
+            for (int i = 0; i < mask.length; i++) {
+                mask[i] = random.nextDouble() < d.retain() ? keepScale : 0f;
+            }
+            applyMask(src.mem, dst.mem, mask, d.perExample(), perExample, elements);
+        });
+        tensors.put(d.output(), dst);
+        backwardBuilders.add(() -> {
+            if (dst.diff == null) {
+                return;
+            }
+            memory dOut = convert(dst.diff, dst.diffDesc, dst.desc);
+            memory dSrc = newMemory(src.desc);
+            backward.add(() -> {
+                strm._wait();
+                applyMask(dOut, dSrc, mask, d.perExample(), perExample, elements);
+            });
+            accumulate(src, dSrc, src.desc);
+        });
+    }
+
+    /** {@code to = from · mask} (per element, or per example: N is the outermost dimension of every format here). */
+    private static void applyMask(memory from, memory to, float[] mask, boolean perExample, int perExampleSize,
+            int elements) {
+        FloatPointer a = new FloatPointer(from.get_data_handle()).capacity(elements);
+        FloatPointer b = new FloatPointer(to.get_data_handle()).capacity(elements);
+        float[] chunk = new float[perExampleSize];
+        for (int e = 0; e < elements / perExampleSize; e++) {
+            a.position((long) e * perExampleSize).get(chunk);
+            for (int i = 0; i < perExampleSize; i++) {
+                chunk[i] *= perExample ? mask[e] : mask[e * perExampleSize + i];
+            }
+            b.position((long) e * perExampleSize).put(chunk);
+        }
+    }
+
+    private void pool(LoweredOp.GlobalPool p) {
+        Tensor src = require4d(p.input(), -1);
+        long[] dstDims = {src.dims[0], src.dims[1], 1, 1};
+        long[] kernel = {src.dims[2], src.dims[3]};
+        long[] ones = {1, 1};
+        long[] zeros = {0, 0};
+        pooling_forward.desc d = keep(new pooling_forward.desc(prop_kind.forward_training,
+                algorithm.pooling_avg_exclude_padding, src.desc, any(dstDims), ones, kernel, zeros, zeros));
+        pooling_forward.primitive_desc pd = keep(new pooling_forward.primitive_desc(d, eng));
+        Tensor dst = allocate(dstDims, pd.dst_desc());
+        dst.collapsed = p.collapse();
+        forward.add(exec(keep(new pooling_forward(pd)), map(DNNL_ARG_SRC, src.mem, DNNL_ARG_DST, dst.mem)));
+        tensors.put(p.output(), dst);
+        backwardBuilders.add(() -> {
+            if (dst.diff == null) {
+                return;
+            }
+            if (src.diff != null) {
+                // src's gradient so far plus dy / (H·W) broadcast over the map: one jit binary add in place
+                // (oneDNN's pooling backward for large global windows is a reference loop: ~30 ms per 56×56 map)
+                memory scaled = newMemory(dst.diffDesc);
+                eltwise_forward.desc ld = keep(new eltwise_forward.desc(prop_kind.forward_inference,
+                        algorithm.eltwise_linear, dst.diffDesc, (float) (1.0 / (src.dims[2] * src.dims[3])), 0f));
+                backward.add(exec(keep(new eltwise_forward(keep(new eltwise_forward.primitive_desc(ld, eng)))),
+                        map(DNNL_ARG_SRC, dst.diff, DNNL_ARG_DST, scaled)));
+                binary.desc add = keep(new binary.desc(algorithm.binary_add, src.diffDesc, dst.diffDesc,
+                        src.diffDesc));
+                backward.add(exec(keep(new binary(keep(new binary.primitive_desc(add, eng)))), map(DNNL_ARG_SRC_0,
+                        src.diff, DNNL_ARG_SRC_1, scaled, DNNL_ARG_DST, src.diff)));
+                return;
+            }
+            pooling_backward.desc bd = keep(new pooling_backward.desc(algorithm.pooling_avg_exclude_padding,
+                    any(src.dims), dst.desc, ones, kernel, zeros, zeros));
+            pooling_backward.primitive_desc bpd = keep(new pooling_backward.primitive_desc(bd, eng, pd));
+            memory dDst = convert(dst.diff, dst.diffDesc, bpd.diff_dst_desc());
+            memory dSrc = contributionTarget(src, bpd.diff_src_desc());
+            backward.add(exec(keep(new pooling_backward(bpd)), map(DNNL_ARG_DIFF_DST, dDst, DNNL_ARG_DIFF_SRC, dSrc)));
+            contributed(src, dSrc, bpd.diff_src_desc());
+        });
+    }
+
+    private void channelScale(LoweredOp.ChannelScale s) {
+        Tensor x = require4d(s.input(), -1);
+        Tensor scale = require4d(s.scale(), x.dims[1]);
+        binary.desc d = keep(new binary.desc(algorithm.binary_mul, x.desc, scale.desc, x.desc));
+        binary.primitive_desc pd = keep(new binary.primitive_desc(d, eng));
+        Tensor dst = allocate(x.dims, x.desc);
+        forward.add(exec(keep(new binary(pd)), map(DNNL_ARG_SRC_0, x.mem, DNNL_ARG_SRC_1, scale.mem, DNNL_ARG_DST,
+                dst.mem)));
+        tensors.put(s.output(), dst);
+        backwardBuilders.add(() -> {
+            if (dst.diff == null) {
+                return;
+            }
+            memory dy = convert(dst.diff, dst.diffDesc, x.desc);
+            // dx = dy · s
+            memory dx = newMemory(x.desc);
+            backward.add(exec(keep(new binary(pd)), map(DNNL_ARG_SRC_0, dy, DNNL_ARG_SRC_1, scale.mem, DNNL_ARG_DST,
+                    dx)));
+            // ds = Σ_hw dy · x
+            binary.desc pd2 = keep(new binary.desc(algorithm.binary_mul, x.desc, x.desc, x.desc));
+            memory prod = newMemory(x.desc);
+            backward.add(exec(keep(new binary(keep(new binary.primitive_desc(pd2, eng)))), map(DNNL_ARG_SRC_0, dy,
+                    DNNL_ARG_SRC_1, x.mem, DNNL_ARG_DST, prod)));
+            accumulate(x, dx, x.desc);
+            if (x.dims[2] * x.dims[3] == 1) {
+                accumulate(scale, prod, x.desc); // a 1×1 map: nothing to sum (oneDNN refuses an empty reduction)
+                return;
+            }
+            // the sum over the map as average pooling (oneDNN's jit kernel; its reduction primitive is a reference
+            // loop on blocked layouts, ~200 ms per B0 step) scaled by H·W
+            long[] kernel = {x.dims[2], x.dims[3]};
+            long[] ones = {1, 1};
+            long[] zeros = {0, 0};
+            pooling_forward.desc sd = keep(new pooling_forward.desc(prop_kind.forward_inference,
+                    algorithm.pooling_avg_exclude_padding, x.desc, any(scale.dims), ones, kernel, zeros, zeros));
+            pooling_forward.primitive_desc spd = keep(new pooling_forward.primitive_desc(sd, eng));
+            memory ds = newMemory(spd.dst_desc());
+            backward.add(exec(keep(new pooling_forward(spd)), map(DNNL_ARG_SRC, prod, DNNL_ARG_DST, ds)));
+            eltwise_forward.desc ld = keep(new eltwise_forward.desc(prop_kind.forward_inference,
+                    algorithm.eltwise_linear, spd.dst_desc(), (float) (x.dims[2] * x.dims[3]), 0f));
+            backward.add(exec(keep(new eltwise_forward(keep(new eltwise_forward.primitive_desc(ld, eng)))),
+                    map(DNNL_ARG_SRC, ds, DNNL_ARG_DST, ds)));
+            accumulate(scale, ds, spd.dst_desc());
+        });
+    }
+
+    private void add(LoweredOp.Add a) {
+        Tensor x = require4d(a.a(), -1);
+        Tensor y = require4d(a.b(), x.dims[1]);
+        if (!Arrays.equals(x.dims, y.dims)) {
+            throw new IllegalArgumentException("cannot add " + Arrays.toString(x.dims) + " and "
+                    + Arrays.toString(y.dims));
+        }
+        memory yIn = convert(y.mem, y.desc, x.desc, forward);
+        binary.desc d = keep(new binary.desc(algorithm.binary_add, x.desc, x.desc, x.desc));
+        binary.primitive_desc pd = keep(new binary.primitive_desc(d, eng));
+        Tensor dst = allocate(x.dims, x.desc);
+        forward.add(exec(keep(new binary(pd)), map(DNNL_ARG_SRC_0, x.mem, DNNL_ARG_SRC_1, yIn, DNNL_ARG_DST,
+                dst.mem)));
+        tensors.put(a.output(), dst);
+        backwardBuilders.add(() -> {
+            if (dst.diff == null) {
+                return;
+            }
+            accumulate(x, dst.diff, dst.diffDesc);
+            accumulate(y, dst.diff, dst.diffDesc);
+        });
+    }
+
+    private void dense(LoweredOp.Dense dn) {
+        Tensor src = tensor(dn.input());
+        boolean fourD = src.dims.length == 4;
+        if (src.dims[1] != dn.in() || fourD && (src.dims[2] != 1 || src.dims[3] != 1)) {
+            throw new IllegalArgumentException("expects [N, " + dn.in() + "] (or [N, " + dn.in()
+                    + ", 1, 1]), got " + Arrays.toString(src.dims));
+        }
+        long n = src.dims[0];
+        long[] wDims = fourD ? new long[] {dn.out(), dn.in(), 1, 1} : new long[] {dn.out(), dn.in()};
+        INDArray wParam = views.param(dn.name(), "W"); // DL4J: [in, out]
+        INDArray wGrad = views.gradient(dn.name(), "W");
+        memory.desc wUserDesc = denseDesc(wDims, wParam, fourD);
+        memory.desc wGradDesc = denseDesc(wDims, wGrad, fourD);
+        long[] dstDims = {n, dn.out()};
+        boolean bias = dn.bias() != null;
+        memory.desc biasDesc = bias ? keep(new memory.desc(new long[] {dn.out()}, F32, memory.format_tag.x)) : null;
+        inner_product_forward.desc d = bias
+                ? keep(new inner_product_forward.desc(prop_kind.forward_training, src.desc, any(wDims), biasDesc,
+                        any(dstDims)))
+                : keep(new inner_product_forward.desc(prop_kind.forward_training, src.desc, any(wDims),
+                        any(dstDims)));
+        inner_product_forward.primitive_desc pd = keep(new inner_product_forward.primitive_desc(d, eng));
+        memory wUser = keep(new memory(wUserDesc, eng, address(wParam)));
+        memory w = newMemory(pd.weights_desc());
+        refresh.add(reorderStep(wUser, w));
+        Tensor pre = allocate(dstDims, pd.dst_desc());
+        IntMemoryMap args = map(DNNL_ARG_SRC, src.mem, DNNL_ARG_WEIGHTS, w, DNNL_ARG_DST, pre.mem);
+        if (bias) {
+            args.put(DNNL_ARG_BIAS, vector(views.param(dn.name(), "b")));
+        }
+        forward.add(exec(keep(new inner_product_forward(pd)), args));
+        Tensor out = dn.softmax() || dn.activation() == Eltwise.NONE ? pre : eltwise(pre, dn.activation());
+        tensors.put(dn.output(), out);
+        if (dn.softmax()) {
+            lossAndGradient(pre, n);
+        }
+
+        backwardBuilders.add(() -> {
+            if (out.diff == null) {
+                return;
+            }
+            memory dPre = pre == out ? out.diff : eltwiseBackward(pre, out, dn.activation());
+            memory.desc dPreDesc = pre == out ? out.diffDesc : pre.desc;
+            inner_product_backward_weights.desc bw = bias
+                    ? keep(new inner_product_backward_weights.desc(src.desc, any(wDims), biasDesc, any(dstDims)))
+                    : keep(new inner_product_backward_weights.desc(src.desc, any(wDims), any(dstDims)));
+            inner_product_backward_weights.primitive_desc bwpd =
+                    keep(new inner_product_backward_weights.primitive_desc(bw, eng, pd));
+            memory dDst = convert(dPre, dPreDesc, bwpd.diff_dst_desc());
+            memory dW = newMemory(bwpd.diff_weights_desc());
+            IntMemoryMap bargs = map(DNNL_ARG_SRC, convert(src.mem, src.desc, bwpd.src_desc()), DNNL_ARG_DIFF_DST,
+                    dDst, DNNL_ARG_DIFF_WEIGHTS, dW);
+            if (bias) {
+                bargs.put(DNNL_ARG_DIFF_BIAS, vector(views.gradient(dn.name(), "b")));
+            }
+            backward.add(exec(keep(new inner_product_backward_weights(bwpd)), bargs));
+            backward.add(reorderStep(dW, keep(new memory(wGradDesc, eng, address(wGrad)))));
+            if (!dn.input().equals(inputName)) {
+                inner_product_backward_data.desc bd = keep(new inner_product_backward_data.desc(any(src.dims),
+                        any(wDims), any(dstDims)));
+                inner_product_backward_data.primitive_desc bdpd =
+                        keep(new inner_product_backward_data.primitive_desc(bd, eng, pd));
+                memory dSrc = contributionTarget(src, bdpd.diff_src_desc());
+                backward.add(exec(keep(new inner_product_backward_data(bdpd)), map(DNNL_ARG_DIFF_DST,
+                        convert(dPre, dPreDesc, bdpd.diff_dst_desc()), DNNL_ARG_WEIGHTS,
+                        convert(w, pd.weights_desc(), bdpd.weights_desc()), DNNL_ARG_DIFF_SRC, dSrc)));
+                contributed(src, dSrc, bdpd.diff_src_desc());
+            }
+        });
+    }
+
+    /** DL4J's dense weights {@code [in, out]} (any strides) as oneDNN's {@code [out, in(, 1, 1)]}. */
+    private memory.desc denseDesc(long[] wDims, INDArray view, boolean fourD) {
+        long[] s = view.stride();
+        return keep(new memory.desc(wDims, F32, fourD ? new long[] {s[1], s[0], 1, 1} : new long[] {s[1], s[0]}));
+    }
+
+    /**
+     * Softmax and multi-class cross-entropy on the logits, as DL4J's {@code LossMCXENT} computes them: the loss is the
+     * mean over examples of {@code −Σ y·log(max(p, 1e-10))}; the gradient at the logits the sum over examples
+     * ({@code p·Σy − y} per example; the updater divides by the batch size).
+     */
+    private void lossAndGradient(Tensor logitsTensor, long n) {
+        memory.desc plain = keep(new memory.desc(logitsTensor.dims, F32, memory.format_tag.nc));
+        memory logitsUser = keep(new memory(plain, eng, logitsNative));
+        memory gradUser = keep(new memory(plain, eng, gradLogitsNative));
+        forward.add(reorderStep(logitsTensor.mem, logitsUser));
+        int k = Math.toIntExact(classes);
+        forward.add(() -> {
+            strm._wait();
+            logitsNative.position(0).get(logits);
+            double total = 0;
+            for (int e = 0; e < n; e++) {
+                int o = e * k;
+                double max = Double.NEGATIVE_INFINITY;
+                for (int j = 0; j < k; j++) {
+                    max = Math.max(max, logits[o + j]);
+                }
+                double sum = 0;
+                for (int j = 0; j < k; j++) {
+                    sum += Math.exp(logits[o + j] - max);
+                }
+                double labelSum = 0;
+                for (int j = 0; j < k; j++) {
+                    labelSum += labels[o + j];
+                }
+                for (int j = 0; j < k; j++) {
+                    double p = Math.exp(logits[o + j] - max) / sum;
+                    total -= labels[o + j] * Math.log(Math.max((float) p, 1e-10));
+                    gradLogits[o + j] = (float) (p * labelSum - labels[o + j]);
+                }
+            }
+            loss = total / n;
+            gradLogitsNative.position(0).put(gradLogits);
+        });
+        logitsTensor.diff = newMemory(logitsTensor.desc);
+        logitsTensor.diffDesc = logitsTensor.desc;
+        forward.add(reorderStep(gradUser, logitsTensor.diff));
+    }
+
+    // ---------------------------------------------------------------- gradients
+
+    /** Where a gradient contribution to {@code t} in format {@code desc} is written: {@code t}'s own gradient if
+     * this is the first contribution in that format, else a temporary that {@link #contributed} adds. */
+    private memory contributionTarget(Tensor t, memory.desc desc) {
+        if (t.diff == null) {
+            t.diff = newMemory(desc);
+            t.diffDesc = keep(new memory.desc(desc.data()));
+            pendingFirst.put(t, t.diff);
+            return t.diff;
+        }
+        return newMemory(desc);
+    }
+
+    private final Map<Tensor, memory> pendingFirst = new HashMap<>();
+
+    /** Completes a contribution written to {@link #contributionTarget}'s memory. */
+    private void contributed(Tensor t, memory written, memory.desc desc) {
+        if (pendingFirst.remove(t) == written) {
+            return; // it was the first: written in place
+        }
+        accumulate(t, written, desc);
+    }
+
+    /** {@code t.diff += contribution} (the first contribution becomes {@code t.diff}, copied). */
+    private void accumulate(Tensor t, memory contribution, memory.desc desc) {
+        if (t.diff == null) {
+            t.diff = newMemory(desc);
+            t.diffDesc = keep(new memory.desc(desc.data()));
+            backward.add(reorderStep(contribution, t.diff));
+            return;
+        }
+        memory c = convert(contribution, desc, t.diffDesc);
+        binary.desc d = keep(new binary.desc(algorithm.binary_add, t.diffDesc, t.diffDesc, t.diffDesc));
+        binary.primitive_desc pd = keep(new binary.primitive_desc(d, eng));
+        backward.add(exec(keep(new binary(pd)), map(DNNL_ARG_SRC_0, t.diff, DNNL_ARG_SRC_1, c, DNNL_ARG_DST, t.diff)));
+    }
+
+    // ---------------------------------------------------------------- helpers
+
+    private Tensor tensor(String name) {
+        Tensor t = tensors.get(name);
+        if (t == null) {
+            throw new IllegalStateException("tensor '" + name + "' is read before it is written");
+        }
+        return t;
+    }
+
+    private Tensor require4d(String name, long channels) {
+        Tensor t = tensor(name);
+        if (t.dims.length != 4 || t.collapsed || channels >= 0 && t.dims[1] != channels) {
+            throw new IllegalArgumentException("tensor '" + name + "' is " + Arrays.toString(t.dims)
+                    + ", expected [N, " + (channels >= 0 ? channels : "C") + ", H, W]");
+        }
+        return t;
+    }
+
+    /** {@code t} in format {@code desc}: itself, or a copy made by a reorder step added to {@code steps}. */
+    private Tensor asFormat(Tensor t, memory.desc desc, List<Runnable> steps, String label) {
+        if (t.desc.equals(desc)) {
+            return t;
+        }
+        Tensor r = allocate(t.dims, desc);
+        steps.add(reorderStep(t.mem, r.mem));
+        return r;
+    }
+
+    /** {@code m} (format {@code from}) in format {@code to}: itself, or a copy made by a backward reorder step. */
+    private memory convert(memory m, memory.desc from, memory.desc to) {
+        return convert(m, from, to, backward);
+    }
+
+    private memory convert(memory m, memory.desc from, memory.desc to, List<Runnable> steps) {
+        if (from.equals(to)) {
+            return m;
+        }
+        memory r = newMemory(to);
+        steps.add(reorderStep(m, r));
+        return r;
+    }
+
+    private Tensor allocate(long[] dims, memory.desc desc) {
+        return new Tensor(dims.clone(), keep(new memory.desc(desc.data())), newMemory(desc));
+    }
+
+    private memory newMemory(memory.desc desc) {
+        BufferPool.Buffer b = pool.take(desc.get_size());
+        return keep(new memory(keep(new memory.desc(desc.data())), eng, b.address));
+    }
+
+    private memory.desc any(long[] dims) {
+        return keep(new memory.desc(dims, F32, memory.format_tag.any));
+    }
+
+    private Runnable reorderStep(memory from, memory to) {
+        reorder r = keep(new reorder(from, to));
+        IntMemoryMap args = map(DNNL_ARG_FROM, from, DNNL_ARG_TO, to);
+        return () -> r.execute(strm, args);
+    }
+
+    private Runnable exec(primitive p, IntMemoryMap args) {
+        return () -> p.execute(strm, args);
+    }
+
+    private IntMemoryMap map(Object... kv) {
+        IntMemoryMap m = keep(new IntMemoryMap());
+        for (int i = 0; i < kv.length; i += 2) {
+            m.put((Integer) kv[i], (memory) kv[i + 1]);
+        }
+        return m;
+    }
+
+    private static Pointer address(INDArray view) {
+        if (view == null) {
+            throw new IllegalStateException("a parameter or gradient view is missing");
+        }
+        return new PagedPointer(view.data().address() + view.offset() * Float.BYTES);
+    }
+
+    private static double[] doubles(memory m, int n) {
+        float[] f = new float[n];
+        new FloatPointer(m.get_data_handle()).capacity(n).get(f);
+        double[] d = new double[n];
+        for (int i = 0; i < n; i++) {
+            d[i] = f[i];
+        }
+        return d;
+    }
+
+    private <P extends Pointer> P keep(P p) {
+        keep.add(p);
+        return p;
+    }
+
+    @Override
+    public void close() {
+        refresh.clear();
+        forward.clear();
+        backward.clear();
+        for (int i = keep.size() - 1; i >= 0; i--) {
+            keep.get(i).close();
+        }
+        keep.clear();
+        pool.close();
+    }
+}
