@@ -90,8 +90,9 @@ public final class BenchmarkCommand implements Callable<Integer> {
     Integer shards;
 
     @Option(names = "--engine", defaultValue = "dl4j", paramLabel = "ENGINE",
-            description = "what to time: dl4j (the DL4J network itself) or onednn (inference of the whole network "
-                    + "as oneDNN primitives in blocked layouts, OneDnnInference; float32) (default: ${DEFAULT-VALUE})")
+            description = "what to time: dl4j (the DL4J network itself) or onednn (the whole network as oneDNN "
+                    + "primitives in blocked layouts: OneDnnInference, or OneDnnTraining with --mode train; float32) "
+                    + "(default: ${DEFAULT-VALUE})")
     String engine;
 
     @Option(names = "--data-type", defaultValue = "float32", paramLabel = "TYPE",
@@ -148,9 +149,9 @@ public final class BenchmarkCommand implements Callable<Integer> {
             throw new IllegalArgumentException("benchmark times one engine: --engine dl4j or --engine onednn");
         }
         boolean oneDnn = chosen == InferenceEngine.ONEDNN;
-        if (oneDnn && (m == BenchmarkMode.TRAIN || shards != null || parallelInference != null || profile)) {
-            throw new IllegalArgumentException("--engine onednn times inference of one network: use it with --mode "
-                    + "inference and without --shards, --parallel-inference and --profile");
+        if (oneDnn && (shards != null || parallelInference != null || profile)) {
+            throw new IllegalArgumentException("--engine onednn times one oneDNN network: use it without --shards, "
+                    + "--parallel-inference and --profile");
         }
         DataType type = parseDataType(dataType);
         if (data != null && commandSpec.commandLine().getParseResult().hasMatchedOption("--data-type")) {
@@ -225,6 +226,8 @@ public final class BenchmarkCommand implements Callable<Integer> {
         BenchmarkResult result = parallelInference != null
                 ? io.efficientnet.train.bench.ParallelInferenceBenchmark.run(net, chw, name, spec, parallelInference,
                         notes)
+                : oneDnn && m == BenchmarkMode.TRAIN
+                ? io.efficientnet.train.bench.OneDnnTrainingBenchmark.run(net, chw, name, spec, notes)
                 : oneDnn
                 ? io.efficientnet.train.bench.OneDnnInferenceBenchmark.run(net, chw, name, spec, notes)
                 : shards != null && m == BenchmarkMode.TRAIN

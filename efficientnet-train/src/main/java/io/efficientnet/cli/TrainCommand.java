@@ -47,6 +47,12 @@ public final class TrainCommand implements Callable<Integer> {
             + "(run.train_shards and run.eval_shards; one per core was fastest on the 2-core development machine)")
     Integer shards;
 
+    @Option(names = "--engine", paramLabel = "ENGINE", description = "what computes each training step: dl4j (the "
+            + "network's layers) or onednn (OneDnnTraining: the forward and backward pass as oneDNN primitives, the "
+            + "same step within float rounding; sets run.train_shards to 1; not with --shards, --workers or Spark) "
+            + "(run.train_engine)")
+    String engine;
+
     @Option(names = "--spark-master", paramLabel = "URL",
             description = "train on Spark: local[N], spark://HOST:7077, yarn, ... (spark.master); 'spark-submit' "
                     + "when launched by spark-submit")
@@ -130,6 +136,12 @@ public final class TrainCommand implements Callable<Integer> {
         }
         if (workers != null) {
             sets.add("run.workers=" + workers);
+        }
+        if (engine != null) {
+            sets.add("run.train_engine=" + engine);
+            if (engine.equals("onednn") && shards == null) {
+                sets.add("run.train_shards=1"); // a recipe's shards are DL4J's; oneDNN uses the threads itself
+            }
         }
         if (shards != null) {
             sets.add("run.train_shards=" + shards);

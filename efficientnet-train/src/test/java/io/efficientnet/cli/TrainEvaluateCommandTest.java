@@ -29,6 +29,15 @@ class TrainEvaluateCommandTest {
         assertEquals(0, sharded[0], sharded[2].toString());
         assertTrue(sharded[1].toString().contains("train_shards: 3")
                 && sharded[1].toString().contains("eval_shards: 3"), sharded[1].toString());
+        Object[] engine = SummaryCommandTest.run("train", "--config", "../config/quickstart.yaml", "--engine",
+                "onednn", "--print-config");
+        assertEquals(0, engine[0], engine[2].toString());
+        assertTrue(engine[1].toString().contains("train_engine: onednn"), engine[1].toString());
+        assertTrue(engine[1].toString().contains("train_shards: 1"), "--engine onednn replaces the recipe's shards");
+        Object[] engineShards = SummaryCommandTest.run("train", "--engine", "onednn", "--shards", "2",
+                "--print-config");
+        assertEquals(2, engineShards[0]);
+        assertTrue(engineShards[2].toString().contains("run.train_engine onednn"), engineShards[2].toString());
         Object[] both = SummaryCommandTest.run("train", "--shards", "2", "--workers", "2", "--print-config");
         assertEquals(2, both[0]);
         assertTrue(both[2].toString().contains("run.train_shards (2) and run.workers (2)"), both[2].toString());

@@ -39,7 +39,7 @@ public final class ShardedTrainingBenchmark {
     }
 
     /** A copy of {@code net} (own parameters) with dropout and drop-path removed from every layer. */
-    private static ComputationGraph withoutDropout(ComputationGraph net) {
+    static ComputationGraph withoutDropout(ComputationGraph net) {
         ComputationGraphConfiguration conf = net.getConfiguration().clone();
         for (GraphVertex v : conf.getVertices().values()) {
             if (v instanceof LayerVertex lv) {

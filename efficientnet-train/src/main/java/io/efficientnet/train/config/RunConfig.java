@@ -17,9 +17,16 @@ package io.efficientnet.train.config;
  *                            batch norm synchronised across them and one update from the summed gradients
  *                            ({@code ShardedTraining}; the same step as one {@code fit}, faster on a few cores); 1 =
  *                            one {@code fit} per batch
+ * @param trainEngine         what computes each step on one device: {@code dl4j} (the network's own layers) or
+ *                            {@code onednn} ({@code OneDnnTraining}: the forward and backward pass as oneDNN
+ *                            primitives in blocked layouts, the network's updater; the same step within float rounding)
  */
 public record RunConfig(int epochs, long seed, String output, int checkpointEvery, int keepCheckpoints,
-                        Integer stopAfterIterations, int workers, int evalShards, int trainShards) {
+                        Integer stopAfterIterations, int workers, int evalShards, int trainShards,
+                        String trainEngine) {
+
+    /** {@code run.train_engine} values. */
+    public static final java.util.List<String> TRAIN_ENGINES = java.util.List.of("dl4j", "onednn");
 
     public RunConfig {
         ConfigChecks.atLeast("run.epochs", epochs, 1);
@@ -35,6 +42,15 @@ public record RunConfig(int epochs, long seed, String output, int checkpointEver
             throw new IllegalArgumentException("run.train_shards (" + trainShards + ") and run.workers (" + workers
                     + ") both split each batch: use one of them (train_shards for the cores of one machine, workers "
                     + "for several devices)");
+        }
+        if (!TRAIN_ENGINES.contains(trainEngine)) {
+            throw new IllegalArgumentException("run.train_engine must be one of " + TRAIN_ENGINES + ", got '"
+                    + trainEngine + "'");
+        }
+        if (trainEngine.equals("onednn") && (trainShards > 1 || workers > 1)) {
+            throw new IllegalArgumentException("run.train_engine onednn computes each whole batch in oneDNN on this "
+                    + "machine's threads; run.train_shards (" + trainShards + ") and run.workers (" + workers
+                    + ") split batches over DL4J replicas: use train_engine dl4j with them");
         }
         if (stopAfterIterations != null) {
             ConfigChecks.atLeast("run.stop_after_iterations", stopAfterIterations, 1);

@@ -18,6 +18,10 @@ public record TrainConfig(ModelConfig model, DataConfig data, OptimizerConfig op
             throw new IllegalArgumentException("run.train_shards (" + run.trainShards() + ") splits batches on this "
                     + "machine, but spark.master is set: Spark executors train their own shards; drop one of them");
         }
+        if (spark.enabled() && run.trainEngine().equals("onednn")) {
+            throw new IllegalArgumentException("run.train_engine onednn trains on this machine, but spark.master is "
+                    + "set: Spark executors train with DL4J; use run.train_engine dl4j");
+        }
     }
 
     /** The reference ImageNet recipe for B0. */
@@ -29,7 +33,7 @@ public record TrainConfig(ModelConfig model, DataConfig data, OptimizerConfig op
                 new OptimizerConfig("rmsprop", 0.016, 0.9, 0.9, 1e-3, 1e-5),
                 new ScheduleConfig("exponential", 5, 0.97, 2.4),
                 new EmaConfig(0.9999),
-                new RunConfig(350, 42, "runs/efficientnet", 0, 3, null, 1, 1, 1),
+                new RunConfig(350, 42, "runs/efficientnet", 0, 3, null, 1, 1, 1, "dl4j"),
                 new SparkConfig(null, "parameter_averaging", null));
     }
 }

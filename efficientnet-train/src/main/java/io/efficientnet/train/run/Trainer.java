@@ -147,7 +147,8 @@ public final class Trainer {
                     describe(net, res),
                     data.train().size(), data.classes().size(),
                     data.validation() == null ? "none" : data.validation().size() + " images", dc.batchSize(),
-                    config.run().trainShards() > 1 ? " in " + config.run().trainShards() + " shards" : "",
+                    config.run().trainShards() > 1 ? " in " + config.run().trainShards() + " shards"
+                            : config.run().trainEngine().equals("onednn") ? " through oneDNN" : "",
                     stepsPerEpoch, config.run().epochs(), output));
             onNetwork.accept(net);
 
@@ -176,6 +177,9 @@ public final class Trainer {
         }
         if (config.run().trainShards() > 1) {
             return new ShardedStepRunner(config.run().trainShards());
+        }
+        if (config.run().trainEngine().equals("onednn")) {
+            return new OneDnnStepRunner();
         }
         return StepRunner.forWorkers(config.run().workers());
     }

@@ -247,6 +247,43 @@ class TrainerTest {
         }
     }
 
+    @Test
+    void trainingThroughOneDnnTakesFitsStepAndResumesExactly() throws Exception {
+        // without random regularisation the first step is fit's step (within float rounding)
+        List<Double> plain = new ArrayList<>();
+        List<Double> engine = new ArrayList<>();
+        String[] noDrop = {"model.dropout=0", "model.drop_path=0", "run.stop_after_iterations=1"};
+        train(tmp.resolve("run-fit-once"), plain, new ArrayList<>(), noDrop);
+        train(tmp.resolve("run-onednn-1"), engine, new ArrayList<>(), concat(noDrop, "run.train_engine=onednn"));
+        assertEquals(plain.get(0), engine.get(0), 1e-5 * plain.get(0), "first loss");
+
+        // with dropout and drop-path: learns, and a resumed run repeats the uninterrupted one
+        List<Double> full = new ArrayList<>();
+        List<String> console = new ArrayList<>();
+        Trainer.Outcome whole = train(tmp.resolve("run-onednn-full"), full, console, "run.train_engine=onednn",
+                "run.epochs=6", "ema.decay=0.5");
+        assertTrue(console.get(0).contains("batch 8 through oneDNN, 6 steps per epoch"), console.get(0));
+        double first = full.subList(0, 6).stream().mapToDouble(d -> d).average().orElseThrow();
+        double last = full.subList(30, 36).stream().mapToDouble(d -> d).average().orElseThrow();
+        assertTrue(last < first * 0.8, "loss must go down through oneDNN: " + first + " -> " + last);
+        assertTrue(whole.lastValidation().top1() > 0.5, "top-1 " + whole.lastValidation().top1());
+        Path b = tmp.resolve("run-onednn-resumed");
+        List<Double> part = new ArrayList<>();
+        train(b, part, new ArrayList<>(), "run.train_engine=onednn", "run.epochs=6", "ema.decay=0.5",
+                "run.stop_after_iterations=15");
+        TinyRuns.train(data, b, true, part, new ArrayList<>(), "run.train_engine=onednn", "run.epochs=6",
+                "ema.decay=0.5");
+        assertEquals(full, part, "a resumed oneDNN run repeats the uninterrupted one step for step");
+
+        for (String[] bad : new String[][] {{"run.train_engine=tensorflow"},
+                {"run.train_engine=onednn", "run.train_shards=2"}, {"run.train_engine=onednn", "run.workers=2"},
+                {"run.train_engine=onednn", "spark.master=local[2]"}}) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> TinyRuns.config(data, tmp.resolve("run-onednn-bad"), bad), String.join(" ", bad));
+            assertTrue(e.getMessage().contains("run.train_engine"), e.getMessage());
+        }
+    }
+
     private static String[] concat(String[] a, String... b) {
         String[] all = java.util.Arrays.copyOf(a, a.length + b.length);
         System.arraycopy(b, 0, all, a.length, b.length);
