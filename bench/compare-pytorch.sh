@@ -25,7 +25,7 @@
 # ours through ShardedTraining (`--shards N`: synchronised batch norm, one SGD update from the summed gradients; the
 # same step as one fit) against PyTorch's same standard training step; then B0 batch 8 and 1 and B3 batch 8 inference
 # with ours through the oneDNN engine (`--engine onednn`: the whole network as oneDNN primitives, OneDnnInference)
-# against PyTorch's same standard run. Rows without an engine option time the DL4J network (`--engine dl4j`).
+# against PyTorch's same standard run, and B0 training batch 8 through OneDnnTraining (the same SGD step). Rows without an engine option time the DL4J network (`--engine dl4j`).
 # Needs /usr/bin/python3 with torch and torchvision (Debian's python3-torch/python3-torchvision are installed with
 # apt-get when missing). Our CLI is built by bin/efficientnet when needed. Run on an otherwise idle machine: with
 # another process on the cores, OpenMP threads of both libraries wait on each other and times explode.
@@ -80,7 +80,8 @@ if [[ $quick -eq 1 ]]; then
           "B0 inference, batch 1, 64 px, ours --shards 1 (quick)|b0|inference|1|64|--shards 1"
           "B0 training (SGD), batch 2, 64 px, ours --shards $threads (quick)|b0|train|2|64|--shards $threads"
           "B0 inference, batch 2, 64 px, ours --engine onednn (quick)|b0|inference|2|64|--engine onednn"
-          "B0 inference, batch 1, 64 px, ours --engine onednn (quick)|b0|inference|1|64|--engine onednn")
+          "B0 inference, batch 1, 64 px, ours --engine onednn (quick)|b0|inference|1|64|--engine onednn"
+          "B0 training (SGD), batch 2, 64 px, ours --engine onednn (quick)|b0|train|2|64|--engine onednn")
   warmup=1
   iterations=2
 else
@@ -94,7 +95,8 @@ else
           "B0 training (SGD), batch 8, 224 px, ours --shards $threads|b0|train|8|224|--shards $threads"
           "B0 inference, batch 8, 224 px, ours --engine onednn|b0|inference|8|224|--engine onednn"
           "B0 inference, batch 1, 224 px, ours --engine onednn|b0|inference|1|224|--engine onednn"
-          "B3 inference, batch 8, 300 px, ours --engine onednn|b3|inference|8|300|--engine onednn")
+          "B3 inference, batch 8, 300 px, ours --engine onednn|b3|inference|8|300|--engine onednn"
+          "B0 training (SGD), batch 8, 224 px, ours --engine onednn|b0|train|8|224|--engine onednn")
 fi
 
 export OMP_NUM_THREADS="$threads" MKL_NUM_THREADS="$threads"
