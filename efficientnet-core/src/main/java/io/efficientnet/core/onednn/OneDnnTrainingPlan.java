@@ -109,7 +109,16 @@ final class OneDnnTrainingPlan implements AutoCloseable {
     private final memory inputMem;
     private final String inputName;
     /** Per-op backward builders, run in reverse order once the forward pass is built. */
-    private final List<Runnable> backwardBuilders = new ArrayList<>();
+    private final List<Backward> backwardBuilders = new ArrayList<>();
+
+    /** Builds the backward steps of one op whose forward output is {@code output}. */
+    private record Backward(Tensor output, Runnable build) {
+    }
+
+    /** Buffers of memories from {@link #newMemory}, to hand back once a backward step no longer needs them. */
+    private final Map<memory, BufferPool.Buffer> buffers = new java.util.IdentityHashMap<>();
+    /** Memories allocated by the backward builder that is running (null outside builders). */
+    private List<memory> builderAllocations;
     private final float[] logits;
     private final float[] labels;
     private final float[] gradLogits;
@@ -145,7 +154,7 @@ final class OneDnnTrainingPlan implements AutoCloseable {
                 }
             }
             for (int i = backwardBuilders.size() - 1; i >= 0; i--) {
-                backwardBuilders.get(i).run();
+                buildBackward(backwardBuilders.get(i));
             }
         } catch (RuntimeException e) {
             close();
@@ -195,7 +204,7 @@ final class OneDnnTrainingPlan implements AutoCloseable {
             Tensor src = tensor(a.input());
             Tensor out = eltwise(src, a.activation());
             tensors.put(a.output(), out);
-            backwardBuilders.add(() -> activationBackward(src, out, a.activation()));
+            backwardBuilders.add(new Backward(out, () -> activationBackward(src, out, a.activation())));
         } else if (op instanceof LoweredOp.Dropout d) {
             dropout(d);
         } else if (op instanceof LoweredOp.GlobalPool p) {
@@ -250,7 +259,7 @@ final class OneDnnTrainingPlan implements AutoCloseable {
         tensors.put(c.output(), out);
         boolean needsInputGradient = !c.input().equals(inputName);
 
-        backwardBuilders.add(() -> {
+        backwardBuilders.add(new Backward(out, () -> {
             if (out.diff == null) {
                 return; // nothing downstream reached this convolution
             }
@@ -276,7 +285,7 @@ final class OneDnnTrainingPlan implements AutoCloseable {
                         DNNL_ARG_WEIGHTS, wForData, DNNL_ARG_DIFF_SRC, dSrc)));
                 contributed(src, dSrc, dpd.diff_src_desc());
             }
-        });
+        }));
     }
 
     /**
@@ -380,7 +389,7 @@ final class OneDnnTrainingPlan implements AutoCloseable {
         Tensor out = b.swish() ? eltwise(dst, Eltwise.SWISH) : dst;
         tensors.put(b.output(), out);
 
-        backwardBuilders.add(() -> {
+        backwardBuilders.add(new Backward(out, () -> {
             if (out.diff == null) {
                 return;
             }
@@ -399,7 +408,7 @@ final class OneDnnTrainingPlan implements AutoCloseable {
                     DNNL_ARG_SHIFT, beta, DNNL_ARG_DIFF_SRC, dSrc, DNNL_ARG_DIFF_SCALE, dGamma, DNNL_ARG_DIFF_SHIFT,
                     dBeta)));
             contributed(src, dSrc, bpd.diff_src_desc());
-        });
+        }));
     }
 
     /** {@code act(src)} into a new tensor; its backward is built by the caller ({@link #eltwiseBackward}). */
@@ -458,7 +467,7 @@ final class OneDnnTrainingPlan implements AutoCloseable {
             applyMask(src.mem, dst.mem, mask, d.perExample(), perExample, elements);
         });
         tensors.put(d.output(), dst);
-        backwardBuilders.add(() -> {
+        backwardBuilders.add(new Backward(dst, () -> {
             if (dst.diff == null) {
                 return;
             }
@@ -469,7 +478,7 @@ final class OneDnnTrainingPlan implements AutoCloseable {
                 applyMask(dOut, dSrc, mask, d.perExample(), perExample, elements);
             });
             accumulate(src, dSrc, src.desc);
-        });
+        }));
     }
 
     /** {@code to = from · mask} (per element, or per example: N is the outermost dimension of every format here). */
@@ -500,7 +509,7 @@ final class OneDnnTrainingPlan implements AutoCloseable {
         dst.collapsed = p.collapse();
         forward.add(exec(keep(new pooling_forward(pd)), map(DNNL_ARG_SRC, src.mem, DNNL_ARG_DST, dst.mem)));
         tensors.put(p.output(), dst);
-        backwardBuilders.add(() -> {
+        backwardBuilders.add(new Backward(dst, () -> {
             if (dst.diff == null) {
                 return;
             }
@@ -525,7 +534,7 @@ final class OneDnnTrainingPlan implements AutoCloseable {
             memory dSrc = contributionTarget(src, bpd.diff_src_desc());
             backward.add(exec(keep(new pooling_backward(bpd)), map(DNNL_ARG_DIFF_DST, dDst, DNNL_ARG_DIFF_SRC, dSrc)));
             contributed(src, dSrc, bpd.diff_src_desc());
-        });
+        }));
     }
 
     private void channelScale(LoweredOp.ChannelScale s) {
@@ -537,7 +546,7 @@ final class OneDnnTrainingPlan implements AutoCloseable {
         forward.add(exec(keep(new binary(pd)), map(DNNL_ARG_SRC_0, x.mem, DNNL_ARG_SRC_1, scale.mem, DNNL_ARG_DST,
                 dst.mem)));
         tensors.put(s.output(), dst);
-        backwardBuilders.add(() -> {
+        backwardBuilders.add(new Backward(dst, () -> {
             if (dst.diff == null) {
                 return;
             }
@@ -571,7 +580,7 @@ final class OneDnnTrainingPlan implements AutoCloseable {
             backward.add(exec(keep(new eltwise_forward(keep(new eltwise_forward.primitive_desc(ld, eng)))),
                     map(DNNL_ARG_SRC, ds, DNNL_ARG_DST, ds)));
             accumulate(scale, ds, spd.dst_desc());
-        });
+        }));
     }
 
     private void add(LoweredOp.Add a) {
@@ -588,13 +597,13 @@ final class OneDnnTrainingPlan implements AutoCloseable {
         forward.add(exec(keep(new binary(pd)), map(DNNL_ARG_SRC_0, x.mem, DNNL_ARG_SRC_1, yIn, DNNL_ARG_DST,
                 dst.mem)));
         tensors.put(a.output(), dst);
-        backwardBuilders.add(() -> {
+        backwardBuilders.add(new Backward(dst, () -> {
             if (dst.diff == null) {
                 return;
             }
             accumulate(x, dst.diff, dst.diffDesc);
             accumulate(y, dst.diff, dst.diffDesc);
-        });
+        }));
     }
 
     private void dense(LoweredOp.Dense dn) {
@@ -634,7 +643,7 @@ final class OneDnnTrainingPlan implements AutoCloseable {
             lossAndGradient(pre, n);
         }
 
-        backwardBuilders.add(() -> {
+        backwardBuilders.add(new Backward(out, () -> {
             if (out.diff == null) {
                 return;
             }
@@ -665,7 +674,7 @@ final class OneDnnTrainingPlan implements AutoCloseable {
                         convert(w, pd.weights_desc(), bdpd.weights_desc()), DNNL_ARG_DIFF_SRC, dSrc)));
                 contributed(src, dSrc, bdpd.diff_src_desc());
             }
-        });
+        }));
     }
 
     /** DL4J's dense weights {@code [in, out]} (any strides) as oneDNN's {@code [out, in(, 1, 1)]}. */
@@ -804,7 +813,45 @@ final class OneDnnTrainingPlan implements AutoCloseable {
 
     private memory newMemory(memory.desc desc) {
         BufferPool.Buffer b = pool.take(desc.get_size());
-        return keep(new memory(keep(new memory.desc(desc.data())), eng, b.address));
+        memory m = keep(new memory(keep(new memory.desc(desc.data())), eng, b.address));
+        buffers.put(m, b);
+        if (builderAllocations != null) {
+            builderAllocations.add(m);
+        }
+        return m;
+    }
+
+    /**
+     * Runs one op's backward builder, then hands back to the pool what no later backward step reads: the builder's
+     * temporaries (everything it allocated except gradients it started for its inputs) and the gradient of the op's
+     * output, which only this op's backward reads. Steps run in the order they were built, so a later builder may
+     * reuse those buffers.
+     */
+    private void buildBackward(Backward b) {
+        builderAllocations = new ArrayList<>();
+        b.build().run();
+        java.util.Set<memory> inputGradients = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+        for (Tensor t : tensors.values()) {
+            if (t.diff != null && t != b.output()) {
+                inputGradients.add(t.diff);
+            }
+        }
+        List<memory> dead = new ArrayList<>();
+        for (memory m : builderAllocations) {
+            if (!inputGradients.contains(m)) {
+                dead.add(m);
+            }
+        }
+        builderAllocations = null;
+        if (b.output().diff != null && !inputGradients.contains(b.output().diff)) {
+            dead.add(b.output().diff);
+        }
+        for (memory m : dead) {
+            BufferPool.Buffer buf = buffers.remove(m);
+            if (buf != null) {
+                pool.give(buf);
+            }
+        }
     }
 
     private memory.desc any(long[] dims) {
