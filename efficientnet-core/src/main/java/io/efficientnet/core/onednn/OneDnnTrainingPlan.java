@@ -30,7 +30,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
-import java.util.function.Function;
 
 import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_BIAS;
 import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_DIFF_BIAS;
@@ -106,6 +105,10 @@ final class OneDnnTrainingPlan implements AutoCloseable {
     private final List<Runnable> forward = new ArrayList<>();
     private final List<Runnable> backward = new ArrayList<>();
     private final Map<String, Tensor> tensors = new HashMap<>();
+    /** The forward primitive of each activation's output (its backward needs it as a hint). */
+    private final Map<Tensor, eltwise_forward.primitive_desc> eltwisePds = new HashMap<>();
+    /** Gradients started by a first contribution that {@link #contributed} has not yet seen. */
+    private final Map<Tensor, memory> pendingFirst = new HashMap<>();
     private final memory inputMem;
     private final String inputName;
     /** Per-op backward builders, run in reverse order once the forward pass is built. */
@@ -241,7 +244,7 @@ final class OneDnnTrainingPlan implements AutoCloseable {
                 : keep(new convolution_forward.desc(prop_kind.forward_training, algorithm.convolution_direct,
                         any(src.dims), wAny, any(dstDims), strides, padL, padR));
         convolution_forward.primitive_desc pd = keep(new convolution_forward.primitive_desc(d, eng));
-        Tensor in = asFormat(src, pd.src_desc(), forward, c.name());
+        Tensor in = asFormat(src, pd.src_desc(), forward);
         // the layer's weights, refreshed from the network's parameters at every step
         INDArray wParam = views.param(c.name(), "W");
         memory wUser = keep(new memory(weightsDesc(c, wDims, wParam), eng, address(wParam)));
@@ -423,8 +426,6 @@ final class OneDnnTrainingPlan implements AutoCloseable {
         return dst;
     }
 
-    private final Map<Tensor, eltwise_forward.primitive_desc> eltwisePds = new HashMap<>();
-
     /** The gradient at {@code src} of {@code out = act(src)}, given {@code out}'s gradient (in a new memory). */
     private memory eltwiseBackward(Tensor src, Tensor out, Eltwise e) {
         eltwise_backward.desc d = keep(new eltwise_backward.desc(OneDnnPlan.algorithmOf(e), src.desc, src.desc,
@@ -437,7 +438,7 @@ final class OneDnnTrainingPlan implements AutoCloseable {
         return dSrc;
     }
 
-    /** Registered activations: the standalone {@link LoweredOp.Activation} backward. */
+    /** The backward of a stand-alone {@link LoweredOp.Activation}: its input's gradient contribution. */
     private void activationBackward(Tensor src, Tensor out, Eltwise e) {
         if (out.diff == null) {
             return;
@@ -740,8 +741,6 @@ final class OneDnnTrainingPlan implements AutoCloseable {
         return newMemory(desc);
     }
 
-    private final Map<Tensor, memory> pendingFirst = new HashMap<>();
-
     /** Completes a contribution written to {@link #contributionTarget}'s memory. */
     private void contributed(Tensor t, memory written, memory.desc desc) {
         if (pendingFirst.remove(t) == written) {
@@ -784,7 +783,7 @@ final class OneDnnTrainingPlan implements AutoCloseable {
     }
 
     /** {@code t} in format {@code desc}: itself, or a copy made by a reorder step added to {@code steps}. */
-    private Tensor asFormat(Tensor t, memory.desc desc, List<Runnable> steps, String label) {
+    private Tensor asFormat(Tensor t, memory.desc desc, List<Runnable> steps) {
         if (t.desc.equals(desc)) {
             return t;
         }
