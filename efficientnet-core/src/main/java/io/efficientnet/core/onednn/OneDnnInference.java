@@ -1,16 +1,11 @@
 package io.efficientnet.core.onednn;
 
 import org.bytedeco.dnnl.engine;
-import org.bytedeco.dnnl.stream;
 import org.deeplearning4j.nn.graph.ComputationGraph;
-import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.api.shape.Shape;
 
 import java.util.Arrays;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -36,15 +31,12 @@ public final class OneDnnInference implements AutoCloseable {
     public static final int PLANS = 4;
 
     private final LoweredNetwork lowered;
-    private final engine eng;
-    private final stream strm;
-    private final Map<String, OneDnnPlan> plans = new LinkedHashMap<>(PLANS, 0.75f, true);
+    private final PlanCache<OneDnnPlan> plans;
     private boolean closed;
 
     private OneDnnInference(LoweredNetwork lowered) {
         this.lowered = lowered;
-        this.eng = new engine(engine.kind.cpu, 0);
-        this.strm = new stream(eng);
+        this.plans = new PlanCache<>(PLANS, (shape, eng, strm) -> new OneDnnPlan(lowered, shape, eng, strm));
     }
 
     /**
@@ -103,35 +95,18 @@ public final class OneDnnInference implements AutoCloseable {
             throw new IllegalArgumentException("input must be [N, " + lowered.inputChannels() + ", H, W], got "
                     + (input == null ? "null" : Arrays.toString(input.shape())));
         }
-        INDArray x = input.dataType() == DataType.FLOAT ? input : input.castTo(DataType.FLOAT);
-        if (x.isView() || x.ordering() != 'c' || !Shape.hasDefaultStridesForShape(x)) {
-            x = x.dup('c');
-        }
-        return plan(x.shape()).run(x);
+        INDArray x = PlanCache.denseFloat(input);
+        return plans.get(x.shape()).run(x);
     }
 
     /** oneDNN's implementation of each primitive for {@code inputShape} (e.g. {@code "block2a_dwconv: jit:avx2"}). */
     public synchronized List<String> implementations(long... inputShape) {
-        return plan(inputShape).implementations();
+        return plans.get(inputShape).implementations();
     }
 
     /** Bytes of the activation buffers of the plan for {@code inputShape}. */
     public synchronized long activationBytes(long... inputShape) {
-        return plan(inputShape).activationBytes();
-    }
-
-    private OneDnnPlan plan(long[] shape) {
-        String key = Arrays.toString(shape);
-        OneDnnPlan plan = plans.get(key);
-        if (plan == null) {
-            plan = new OneDnnPlan(lowered, shape, eng, strm);
-            plans.put(key, plan);
-            if (plans.size() > PLANS) {
-                String eldest = plans.keySet().iterator().next();
-                plans.remove(eldest).close();
-            }
-        }
-        return plan;
+        return plans.get(inputShape).activationBytes();
     }
 
     @Override
@@ -140,10 +115,7 @@ public final class OneDnnInference implements AutoCloseable {
             return;
         }
         closed = true;
-        plans.values().forEach(OneDnnPlan::close);
-        plans.clear();
-        strm.close();
-        eng.close();
+        plans.close();
     }
 
     /** Loads oneDNN once. */

@@ -45,7 +45,7 @@ import static org.bytedeco.dnnl.global.dnnl.prop_kind;
  * the next; reorders only where a consumer wants another format), weights reordered once, activation buffers
  * reused once their last reader has run. {@link #run} is not thread-safe.
  */
-final class OneDnnPlan implements AutoCloseable {
+final class OneDnnPlan implements PlanCache.Plan {
 
     private static final memory.data_type F32 = memory.data_type.f32;
 
@@ -75,9 +75,8 @@ final class OneDnnPlan implements AutoCloseable {
 
     private final engine eng;
     private final stream strm;
-    private final long[] inputShape;
     private final BufferPool pool = new BufferPool();
-    private final List<Pointer> keep = new ArrayList<>();
+    private final NativeScope natives = new NativeScope();
     private final List<Step> steps = new ArrayList<>();
     private final Map<String, Tensor> tensors = new HashMap<>();
     private final Map<String, Integer> lastUse = new HashMap<>();
@@ -87,15 +86,14 @@ final class OneDnnPlan implements AutoCloseable {
     OneDnnPlan(LoweredNetwork net, long[] inputShape, engine eng, stream strm) {
         this.eng = eng;
         this.strm = strm;
-        this.inputShape = inputShape.clone();
         if (inputShape.length != 4 || inputShape[1] != net.inputChannels()) {
             throw new IllegalArgumentException("input shape " + Arrays.toString(inputShape) + ": expected [N, "
                     + net.inputChannels() + ", H, W]");
         }
         try {
             liveness(net);
-            memory.desc inDesc = keep(new memory.desc(inputShape, F32, memory.format_tag.nchw));
-            inputMem = keep(new memory(inDesc, eng, (Pointer) null));
+            memory.desc inDesc = natives.keep(new memory.desc(inputShape, F32, memory.format_tag.nchw));
+            inputMem = natives.keep(new memory(inDesc, eng, (Pointer) null));
             tensors.put(net.input(), new Tensor(inputShape.clone(), inDesc, inputMem, null));
             for (int i = 0; i < net.ops().size(); i++) {
                 LoweredOp op = net.ops().get(i);
@@ -113,11 +111,6 @@ final class OneDnnPlan implements AutoCloseable {
             close();
             throw e;
         }
-    }
-
-    /** The input shape this plan was built for. */
-    long[] inputShape() {
-        return inputShape.clone();
     }
 
     /** Bytes of activation buffers (weights and oneDNN's scratchpads not included). */
@@ -219,24 +212,25 @@ final class OneDnnPlan implements AutoCloseable {
         long[] wDims = g == 1 ? new long[] {c.outChannels(), c.inChannels(), c.kernelH(), c.kernelW()}
                 : new long[] {g, c.outChannels() / g, c.inChannels() / g, c.kernelH(), c.kernelW()};
         long[] dstDims = {n, c.outChannels(), oh, ow};
-        memory.desc srcAny = keep(new memory.desc(src.dims, F32, memory.format_tag.any));
-        memory.desc wAny = keep(new memory.desc(wDims, F32, memory.format_tag.any));
-        memory.desc dstAny = keep(new memory.desc(dstDims, F32, memory.format_tag.any));
+        memory.desc srcAny = natives.keep(new memory.desc(src.dims, F32, memory.format_tag.any));
+        memory.desc wAny = natives.keep(new memory.desc(wDims, F32, memory.format_tag.any));
+        memory.desc dstAny = natives.keep(new memory.desc(dstDims, F32, memory.format_tag.any));
         long[] strides = {c.strideH(), c.strideW()};
         convolution_forward.desc d = c.bias() == null
-                ? keep(new convolution_forward.desc(prop_kind.forward_inference, algorithm.convolution_direct, srcAny,
-                        wAny, dstAny, strides, padL, padR))
-                : keep(new convolution_forward.desc(prop_kind.forward_inference, algorithm.convolution_direct, srcAny,
-                        wAny, keep(new memory.desc(new long[] {c.outChannels()}, F32, memory.format_tag.x)), dstAny,
-                        strides, padL, padR));
-        post_ops po = keep(new post_ops());
+                ? natives.keep(new convolution_forward.desc(prop_kind.forward_inference,
+                        algorithm.convolution_direct, srcAny, wAny, dstAny, strides, padL, padR))
+                : natives.keep(new convolution_forward.desc(prop_kind.forward_inference,
+                        algorithm.convolution_direct, srcAny,
+                        wAny, natives.keep(new memory.desc(new long[] {c.outChannels()}, F32, memory.format_tag.x)),
+                                dstAny, strides, padL, padR));
+        post_ops po = natives.keep(new post_ops());
         appendEltwise(po, c.activation());
         if (c.addend() != null) {
             po.append_sum(); // scale 1: dst = conv(...) + dst
         }
-        primitive_attr attr = keep(new primitive_attr());
+        primitive_attr attr = natives.keep(new primitive_attr());
         attr.set_post_ops(po);
-        convolution_forward.primitive_desc pd = keep(new convolution_forward.primitive_desc(d, attr, eng));
+        convolution_forward.primitive_desc pd = natives.keep(new convolution_forward.primitive_desc(d, attr, eng));
 
         Tensor in = src;
         if (!src.desc.equals(pd.src_desc())) {
@@ -257,17 +251,17 @@ final class OneDnnPlan implements AutoCloseable {
                 addend.buffer = null;
             } else {
                 dst = allocate(dstDims, pd.dst_desc());
-                step(c.name() + " (residual copy)", keep(new reorder(addend.mem, dst.mem)), map(DNNL_ARG_FROM,
-                        addend.mem, DNNL_ARG_TO, dst.mem), "reorder");
+                step(c.name() + " (residual copy)", natives.keep(new reorder(addend.mem, dst.mem)),
+                        natives.args(DNNL_ARG_FROM, addend.mem, DNNL_ARG_TO, dst.mem), "reorder");
             }
         } else {
             dst = allocate(dstDims, pd.dst_desc());
         }
-        IntMemoryMap args = map(DNNL_ARG_SRC, in.mem, DNNL_ARG_WEIGHTS, weights, DNNL_ARG_DST, dst.mem);
+        IntMemoryMap args = natives.args(DNNL_ARG_SRC, in.mem, DNNL_ARG_WEIGHTS, weights, DNNL_ARG_DST, dst.mem);
         if (c.bias() != null) {
             args.put(DNNL_ARG_BIAS, constant(c.bias(), new long[] {c.outChannels()}, memory.format_tag.x, null));
         }
-        step(c.name(), keep(new convolution_forward(pd)), args, impl(pd));
+        step(c.name(), natives.keep(new convolution_forward(pd)), args, impl(pd));
         tensors.put(c.output(), dst);
     }
 
@@ -291,14 +285,15 @@ final class OneDnnPlan implements AutoCloseable {
     private void pool(LoweredOp.GlobalPool p) {
         Tensor src = require4d(p.input(), -1);
         long[] dstDims = {src.dims[0], src.dims[1], 1, 1};
-        memory.desc dstAny = keep(new memory.desc(dstDims, F32, memory.format_tag.any));
-        pooling_forward.desc d = keep(new pooling_forward.desc(prop_kind.forward_inference,
+        memory.desc dstAny = natives.keep(new memory.desc(dstDims, F32, memory.format_tag.any));
+        pooling_forward.desc d = natives.keep(new pooling_forward.desc(prop_kind.forward_inference,
                 p.max() ? algorithm.pooling_max : algorithm.pooling_avg_exclude_padding, src.desc, dstAny,
                 new long[] {1, 1}, new long[] {src.dims[2], src.dims[3]}, new long[] {0, 0}, new long[] {0, 0}));
-        pooling_forward.primitive_desc pd = keep(new pooling_forward.primitive_desc(d, eng));
+        pooling_forward.primitive_desc pd = natives.keep(new pooling_forward.primitive_desc(d, eng));
         Tensor dst = allocate(dstDims, pd.dst_desc());
         dst.collapsed = p.collapse();
-        step(p.name(), keep(new pooling_forward(pd)), map(DNNL_ARG_SRC, src.mem, DNNL_ARG_DST, dst.mem), impl(pd));
+        step(p.name(), natives.keep(new pooling_forward(pd)), natives.args(DNNL_ARG_SRC, src.mem, DNNL_ARG_DST,
+                dst.mem), impl(pd));
         tensors.put(p.output(), dst);
     }
 
@@ -311,22 +306,23 @@ final class OneDnnPlan implements AutoCloseable {
             throw new IllegalArgumentException("cannot " + (broadcast ? "scale " : "add ") + Arrays.toString(src0.dims)
                     + " by " + Arrays.toString(src1.dims));
         }
-        binary.desc d = keep(new binary.desc(alg, src0.desc, src1.desc, src0.desc));
-        binary.primitive_desc pd = keep(new binary.primitive_desc(d, eng));
+        binary.desc d = natives.keep(new binary.desc(alg, src0.desc, src1.desc, src0.desc));
+        binary.primitive_desc pd = natives.keep(new binary.primitive_desc(d, eng));
         Tensor dst = inPlaceOrNew(a, src0, index);
-        step(label, keep(new binary(pd)), map(DNNL_ARG_SRC_0, src0.mem, DNNL_ARG_SRC_1, src1.mem, DNNL_ARG_DST,
-                dst.mem), impl(pd));
+        step(label, natives.keep(new binary(pd)), natives.args(DNNL_ARG_SRC_0, src0.mem, DNNL_ARG_SRC_1, src1.mem,
+                DNNL_ARG_DST, dst.mem), impl(pd));
         tensors.put(output, dst);
     }
 
     private void activation(LoweredOp.Activation a, int index) {
         Tensor src = tensor(a.input());
-        eltwise_forward.desc d = keep(new eltwise_forward.desc(prop_kind.forward_inference, algorithmOf(a.activation()),
-                src.desc, alpha(a.activation()), beta(a.activation())));
-        eltwise_forward.primitive_desc pd = keep(new eltwise_forward.primitive_desc(d, eng));
+        eltwise_forward.desc d = natives.keep(new eltwise_forward.desc(prop_kind.forward_inference,
+                algorithmOf(a.activation()), src.desc, alpha(a.activation()), beta(a.activation())));
+        eltwise_forward.primitive_desc pd = natives.keep(new eltwise_forward.primitive_desc(d, eng));
         Tensor dst = inPlaceOrNew(a.input(), src, index);
         dst.collapsed = src.collapsed;
-        step(a.name(), keep(new eltwise_forward(pd)), map(DNNL_ARG_SRC, src.mem, DNNL_ARG_DST, dst.mem), impl(pd));
+        step(a.name(), natives.keep(new eltwise_forward(pd)), natives.args(DNNL_ARG_SRC, src.mem, DNNL_ARG_DST,
+                dst.mem), impl(pd));
         tensors.put(a.output(), dst);
     }
 
@@ -340,40 +336,41 @@ final class OneDnnPlan implements AutoCloseable {
         long n = src.dims[0];
         long[] wDims = fourD ? new long[] {dn.out(), dn.in(), 1, 1} : new long[] {dn.out(), dn.in()};
         long[] dstDims = {n, dn.out()};
-        memory.desc wAny = keep(new memory.desc(wDims, F32, memory.format_tag.any));
-        memory.desc dstAny = keep(new memory.desc(dstDims, F32, memory.format_tag.any));
+        memory.desc wAny = natives.keep(new memory.desc(wDims, F32, memory.format_tag.any));
+        memory.desc dstAny = natives.keep(new memory.desc(dstDims, F32, memory.format_tag.any));
         inner_product_forward.desc d = dn.bias() == null
-                ? keep(new inner_product_forward.desc(prop_kind.forward_inference, src.desc, wAny, dstAny))
-                : keep(new inner_product_forward.desc(prop_kind.forward_inference, src.desc, wAny,
-                        keep(new memory.desc(new long[] {dn.out()}, F32, memory.format_tag.x)), dstAny));
-        post_ops po = keep(new post_ops());
+                ? natives.keep(new inner_product_forward.desc(prop_kind.forward_inference, src.desc, wAny, dstAny))
+                : natives.keep(new inner_product_forward.desc(prop_kind.forward_inference, src.desc, wAny,
+                        natives.keep(new memory.desc(new long[] {dn.out()}, F32, memory.format_tag.x)), dstAny));
+        post_ops po = natives.keep(new post_ops());
         appendEltwise(po, dn.activation());
-        primitive_attr attr = keep(new primitive_attr());
+        primitive_attr attr = natives.keep(new primitive_attr());
         attr.set_post_ops(po);
-        inner_product_forward.primitive_desc pd = keep(new inner_product_forward.primitive_desc(d, attr, eng));
+        inner_product_forward.primitive_desc pd = natives.keep(new inner_product_forward.primitive_desc(d, attr, eng));
         memory weights = constant(dn.weights(), wDims, fourD ? memory.format_tag.oihw : memory.format_tag.oi,
                 pd.weights_desc());
         Tensor dst = allocate(dstDims, pd.dst_desc());
-        IntMemoryMap args = map(DNNL_ARG_SRC, src.mem, DNNL_ARG_WEIGHTS, weights, DNNL_ARG_DST, dst.mem);
+        IntMemoryMap args = natives.args(DNNL_ARG_SRC, src.mem, DNNL_ARG_WEIGHTS, weights, DNNL_ARG_DST, dst.mem);
         if (dn.bias() != null) {
             args.put(DNNL_ARG_BIAS, constant(dn.bias(), new long[] {dn.out()}, memory.format_tag.x, null));
         }
-        step(dn.name(), keep(new inner_product_forward(pd)), args, impl(pd));
+        step(dn.name(), natives.keep(new inner_product_forward(pd)), args, impl(pd));
         if (dn.softmax()) {
-            softmax_forward.desc sd = keep(new softmax_forward.desc(prop_kind.forward_inference, dst.desc, 1));
-            softmax_forward.primitive_desc spd = keep(new softmax_forward.primitive_desc(sd, eng));
-            step(dn.name() + " (softmax)", keep(new softmax_forward(spd)), map(DNNL_ARG_SRC, dst.mem, DNNL_ARG_DST,
-                    dst.mem), impl(spd));
+            softmax_forward.desc sd = natives.keep(new softmax_forward.desc(prop_kind.forward_inference, dst.desc, 1));
+            softmax_forward.primitive_desc spd = natives.keep(new softmax_forward.primitive_desc(sd, eng));
+            step(dn.name() + " (softmax)", natives.keep(new softmax_forward(spd)), natives.args(DNNL_ARG_SRC,
+                    dst.mem, DNNL_ARG_DST, dst.mem), impl(spd));
         }
         tensors.put(dn.output(), dst);
     }
 
     private void addOutput(Tensor t) {
         long[] shape = t.collapsed ? new long[] {t.dims[0], t.dims[1]} : t.dims.clone();
-        memory.desc plain = keep(new memory.desc(t.dims, F32, t.dims.length == 4 ? memory.format_tag.nchw
+        memory.desc plain = natives.keep(new memory.desc(t.dims, F32, t.dims.length == 4 ? memory.format_tag.nchw
                 : memory.format_tag.nc));
-        memory out = keep(new memory(plain, eng, (Pointer) null));
-        step("output", keep(new reorder(t.mem, out)), map(DNNL_ARG_FROM, t.mem, DNNL_ARG_TO, out), "reorder");
+        memory out = natives.keep(new memory(plain, eng, (Pointer) null));
+        step("output", natives.keep(new reorder(t.mem, out)), natives.args(DNNL_ARG_FROM, t.mem, DNNL_ARG_TO, out),
+                "reorder");
         outputs.add(new Output(shape, out));
     }
 
@@ -399,8 +396,8 @@ final class OneDnnPlan implements AutoCloseable {
 
     private Tensor allocate(long[] dims, memory.desc desc) {
         BufferPool.Buffer b = pool.take(desc.get_size());
-        memory.desc owned = keep(new memory.desc(desc.data()));
-        return new Tensor(dims, owned, keep(new memory(owned, eng, b.address)), b);
+        memory.desc owned = natives.keep(new memory.desc(desc.data()));
+        return new Tensor(dims, owned, natives.keep(new memory(owned, eng, b.address)), b);
     }
 
     /** Writes into {@code src}'s buffer when {@code src} is read for the last time here, else into a new one. */
@@ -415,7 +412,8 @@ final class OneDnnPlan implements AutoCloseable {
 
     private Tensor reorderInto(Tensor src, memory.desc desc, String label) {
         Tensor t = allocate(src.dims, desc);
-        step(label, keep(new reorder(src.mem, t.mem)), map(DNNL_ARG_FROM, src.mem, DNNL_ARG_TO, t.mem), "reorder");
+        step(label, natives.keep(new reorder(src.mem, t.mem)), natives.args(DNNL_ARG_FROM, src.mem, DNNL_ARG_TO,
+                t.mem), "reorder");
         return t;
     }
 
@@ -428,12 +426,12 @@ final class OneDnnPlan implements AutoCloseable {
 
     /** A constant (weights or bias) in oneDNN's preferred format {@code target} (or as given when null). */
     private memory constant(float[] values, long[] dims, memory.format_tag tag, memory.desc target) {
-        memory.desc plainDesc = keep(new memory.desc(dims, F32, tag));
+        memory.desc plainDesc = natives.keep(new memory.desc(dims, F32, tag));
         if (target == null || plainDesc.equals(target)) {
-            return keep(new memory(plainDesc, eng, keep(new FloatPointer(values))));
+            return natives.keep(new memory(plainDesc, eng, natives.keep(new FloatPointer(values))));
         }
-        memory.desc targetDesc = keep(new memory.desc(target.data()));
-        memory converted = keep(new memory(targetDesc, eng));
+        memory.desc targetDesc = natives.keep(new memory.desc(target.data()));
+        memory converted = natives.keep(new memory(targetDesc, eng));
         // the plain copy is only needed for the reorder: freed right after, so the weights are held once natively
         try (FloatPointer data = new FloatPointer(values);
              memory plain = new memory(plainDesc, eng, data);
@@ -446,14 +444,6 @@ final class OneDnnPlan implements AutoCloseable {
 
     private void step(String label, primitive p, IntMemoryMap args, String impl) {
         steps.add(new Step(label, p, args, impl));
-    }
-
-    private IntMemoryMap map(Object... kv) {
-        IntMemoryMap m = keep(new IntMemoryMap());
-        for (int i = 0; i < kv.length; i += 2) {
-            m.put((Integer) kv[i], (memory) kv[i + 1]);
-        }
-        return m;
     }
 
     private static String impl(primitive_desc pd) {
@@ -485,18 +475,10 @@ final class OneDnnPlan implements AutoCloseable {
         return e == Eltwise.RELU6 ? 6f : 0f;
     }
 
-    private <P extends Pointer> P keep(P p) {
-        keep.add(p);
-        return p;
-    }
-
     @Override
     public void close() {
         steps.clear();
-        for (int i = keep.size() - 1; i >= 0; i--) {
-            keep.get(i).close();
-        }
-        keep.clear();
+        natives.close();
         pool.close();
     }
 }

@@ -2,7 +2,6 @@ package io.efficientnet.core.onednn;
 
 import io.efficientnet.core.training.ModelUpdate;
 import org.bytedeco.dnnl.engine;
-import org.bytedeco.dnnl.stream;
 import org.deeplearning4j.nn.api.Layer;
 import org.deeplearning4j.nn.conf.layers.BatchNormalization;
 import org.deeplearning4j.nn.graph.ComputationGraph;
@@ -10,13 +9,10 @@ import org.deeplearning4j.nn.params.BatchNormalizationParamInitializer;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.memory.MemoryWorkspace;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.api.shape.Shape;
 import org.nd4j.linalg.dataset.api.DataSet;
 import org.nd4j.linalg.factory.Nd4j;
 
 import java.util.Arrays;
-import java.util.LinkedHashMap;
-import java.util.Map;
 
 /**
  * Training steps of a DL4J EfficientNet computed by oneDNN primitives in oneDNN's blocked layouts instead of DL4J's
@@ -49,17 +45,16 @@ public final class OneDnnTraining implements AutoCloseable {
     private final ComputationGraph model;
     private final LoweredNetwork lowered;
     private final ModelUpdate update;
-    private final engine eng;
-    private final stream strm;
-    private final Map<String, OneDnnTrainingPlan> plans = new LinkedHashMap<>(PLANS, 0.75f, true);
+    private final PlanCache<OneDnnTrainingPlan> plans;
     private boolean closed;
 
     private OneDnnTraining(ComputationGraph model, LoweredNetwork lowered) {
         this.model = model;
         this.lowered = lowered;
         this.update = new ModelUpdate(model);
-        this.eng = new engine(engine.kind.cpu, 0);
-        this.strm = new stream(eng);
+        NetworkViews views = new NetworkViews();
+        this.plans = new PlanCache<>(PLANS, (shape, eng, strm) -> new OneDnnTrainingPlan(lowered, shape, views, eng,
+                strm));
     }
 
     /**
@@ -116,10 +111,10 @@ public final class OneDnnTraining implements AutoCloseable {
         }
         double loss;
         try (MemoryWorkspace ignored = Nd4j.getMemoryManager().scopeOutOfWorkspaces()) {
-            INDArray x = plain(features);
-            INDArray y = plain(labels);
+            INDArray x = PlanCache.denseFloat(features);
+            INDArray y = PlanCache.denseFloat(labels);
             long seed = Nd4j.getRandom().nextLong();
-            loss = plan(x.shape()).run(x, y, seed);
+            loss = plans.get(x.shape()).run(x, y, seed);
         }
         if (!Double.isFinite(loss)) {
             // nothing has been applied: the gradients are in the gradient array only
@@ -130,27 +125,9 @@ public final class OneDnnTraining implements AutoCloseable {
         return score;
     }
 
-    private static INDArray plain(INDArray a) {
-        INDArray f = a.dataType() == DataType.FLOAT ? a : a.castTo(DataType.FLOAT);
-        return f.isView() || f.ordering() != 'c' || !Shape.hasDefaultStridesForShape(f) ? f.dup('c') : f;
-    }
-
-    private OneDnnTrainingPlan plan(long[] shape) {
-        String key = Arrays.toString(shape);
-        OneDnnTrainingPlan plan = plans.get(key);
-        if (plan == null) {
-            plan = new OneDnnTrainingPlan(lowered, shape, new NetworkViews(), eng, strm);
-            plans.put(key, plan);
-            if (plans.size() > PLANS) {
-                plans.remove(plans.keySet().iterator().next()).close();
-            }
-        }
-        return plan;
-    }
-
     /** Bytes of activation and gradient buffers of the plan for {@code inputShape} (building it if needed). */
     public synchronized long activationBytes(long... inputShape) {
-        return plan(inputShape).activationBytes();
+        return plans.get(inputShape).activationBytes();
     }
 
     @Override
@@ -159,10 +136,7 @@ public final class OneDnnTraining implements AutoCloseable {
             return;
         }
         closed = true;
-        plans.values().forEach(OneDnnTrainingPlan::close);
-        plans.clear();
-        strm.close();
-        eng.close();
+        plans.close();
     }
 
     /** The network's parameter and gradient views, and DL4J's running-statistic updates. */

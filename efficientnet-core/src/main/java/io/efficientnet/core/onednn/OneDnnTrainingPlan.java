@@ -61,7 +61,7 @@ import static org.bytedeco.dnnl.global.dnnl.prop_kind;
  * updater takes the step afterwards. Java-side work (dropout masks, the loss, batch norm's running-statistic updates)
  * runs between primitives. Not thread-safe.
  */
-final class OneDnnTrainingPlan implements AutoCloseable {
+final class OneDnnTrainingPlan implements PlanCache.Plan {
 
     private static final memory.data_type F32 = memory.data_type.f32;
 
@@ -96,9 +96,8 @@ final class OneDnnTrainingPlan implements AutoCloseable {
     private final engine eng;
     private final stream strm;
     private final Views views;
-    private final long[] inputShape;
     private final long classes;
-    private final List<Pointer> keep = new ArrayList<>();
+    private final NativeScope natives = new NativeScope();
     private final BufferPool pool = new BufferPool();
     /** Steps of one training step, in order: weight refresh, forward, loss, backward, gradient write-back. */
     private final List<Runnable> refresh = new ArrayList<>();
@@ -134,7 +133,6 @@ final class OneDnnTrainingPlan implements AutoCloseable {
         this.eng = eng;
         this.strm = strm;
         this.views = views;
-        this.inputShape = inputShape.clone();
         this.inputName = net.input();
         LoweredOp.Dense head = (LoweredOp.Dense) net.ops().get(net.ops().size() - 1);
         this.classes = head.out();
@@ -142,11 +140,11 @@ final class OneDnnTrainingPlan implements AutoCloseable {
         this.logits = new float[Math.toIntExact(n * classes)];
         this.labels = new float[logits.length];
         this.gradLogits = new float[logits.length];
-        this.logitsNative = keep(new FloatPointer(logits.length));
-        this.gradLogitsNative = keep(new FloatPointer(logits.length));
+        this.logitsNative = natives.keep(new FloatPointer(logits.length));
+        this.gradLogitsNative = natives.keep(new FloatPointer(logits.length));
         try {
-            memory.desc inDesc = keep(new memory.desc(inputShape, F32, memory.format_tag.nchw));
-            inputMem = keep(new memory(inDesc, eng, (Pointer) null));
+            memory.desc inDesc = natives.keep(new memory.desc(inputShape, F32, memory.format_tag.nchw));
+            inputMem = natives.keep(new memory(inDesc, eng, (Pointer) null));
             tensors.put(net.input(), new Tensor(inputShape.clone(), inDesc, inputMem));
             for (LoweredOp op : net.ops()) {
                 try {
@@ -163,10 +161,6 @@ final class OneDnnTrainingPlan implements AutoCloseable {
             close();
             throw e;
         }
-    }
-
-    long[] inputShape() {
-        return inputShape.clone();
     }
 
     /** Bytes of activation and gradient buffers. */
@@ -235,25 +229,24 @@ final class OneDnnTrainingPlan implements AutoCloseable {
         long[] dstDims = {src.dims[0], c.outChannels(), oh, ow};
         long[] strides = {c.strideH(), c.strideW()};
         boolean bias = c.bias() != null;
-        memory.desc biasDesc = bias ? keep(new memory.desc(new long[] {c.outChannels()}, F32, memory.format_tag.x))
-                : null;
+        memory.desc biasDesc = bias ? vectorDesc(c.outChannels()) : null;
         memory.desc wAny = any(wDims);
         convolution_forward.desc d = bias
-                ? keep(new convolution_forward.desc(prop_kind.forward_training, algorithm.convolution_direct,
+                ? natives.keep(new convolution_forward.desc(prop_kind.forward_training, algorithm.convolution_direct,
                         any(src.dims), wAny, biasDesc, any(dstDims), strides, padL, padR))
-                : keep(new convolution_forward.desc(prop_kind.forward_training, algorithm.convolution_direct,
+                : natives.keep(new convolution_forward.desc(prop_kind.forward_training, algorithm.convolution_direct,
                         any(src.dims), wAny, any(dstDims), strides, padL, padR));
-        convolution_forward.primitive_desc pd = keep(new convolution_forward.primitive_desc(d, eng));
+        convolution_forward.primitive_desc pd = natives.keep(new convolution_forward.primitive_desc(d, eng));
         Tensor in = asFormat(src, pd.src_desc(), forward);
         // the layer's weights, refreshed from the network's parameters at every step
         INDArray wParam = views.param(c.name(), "W");
-        memory wUser = keep(new memory(weightsDesc(c, wDims, wParam), eng, address(wParam)));
+        memory wUser = natives.keep(new memory(weightsDesc(c, wDims, wParam), eng, address(wParam)));
         memory w = newMemory(pd.weights_desc());
         refresh.add(reorderStep(wUser, w));
         memory b = bias ? vector(views.param(c.name(), "b")) : null;
         Tensor pre = allocate(dstDims, pd.dst_desc());
-        convolution_forward fwd = keep(new convolution_forward(pd));
-        IntMemoryMap args = map(DNNL_ARG_SRC, in.mem, DNNL_ARG_WEIGHTS, w, DNNL_ARG_DST, pre.mem);
+        convolution_forward fwd = natives.keep(new convolution_forward(pd));
+        IntMemoryMap args = natives.args(DNNL_ARG_SRC, in.mem, DNNL_ARG_WEIGHTS, w, DNNL_ARG_DST, pre.mem);
         if (bias) {
             args.put(DNNL_ARG_BIAS, b);
         }
@@ -269,7 +262,7 @@ final class OneDnnTrainingPlan implements AutoCloseable {
             memory dPre = pre == out ? out.diff : eltwiseBackward(pre, out, c.activation());
             memory.desc dPreDesc = pre == out ? out.diffDesc : pre.desc;
             INDArray wGrad = views.gradient(c.name(), "W");
-            memory gUser = keep(new memory(weightsDesc(c, wDims, wGrad), eng, address(wGrad)));
+            memory gUser = natives.keep(new memory(weightsDesc(c, wDims, wGrad), eng, address(wGrad)));
             if (javaDepthwiseGradient(c, padL, padR) && !bias) {
                 depthwiseWeightGradient(c, in, dPre, dPreDesc, wDims, gUser, src.dims);
             } else {
@@ -277,15 +270,15 @@ final class OneDnnTrainingPlan implements AutoCloseable {
                         biasDesc);
             }
             if (needsInputGradient) {
-                convolution_backward_data.desc bd = keep(new convolution_backward_data.desc(
+                convolution_backward_data.desc bd = natives.keep(new convolution_backward_data.desc(
                         algorithm.convolution_direct, any(src.dims), any(wDims), any(dstDims), strides, padL, padR));
                 convolution_backward_data.primitive_desc dpd =
-                        keep(new convolution_backward_data.primitive_desc(bd, eng, pd));
+                        natives.keep(new convolution_backward_data.primitive_desc(bd, eng, pd));
                 memory wForData = convert(w, pd.weights_desc(), dpd.weights_desc());
                 memory dDst2 = convert(dPre, dPreDesc, dpd.diff_dst_desc());
                 memory dSrc = contributionTarget(src, dpd.diff_src_desc());
-                backward.add(exec(keep(new convolution_backward_data(dpd)), map(DNNL_ARG_DIFF_DST, dDst2,
-                        DNNL_ARG_WEIGHTS, wForData, DNNL_ARG_DIFF_SRC, dSrc)));
+                backward.add(exec(natives.keep(new convolution_backward_data(dpd)), natives.args(DNNL_ARG_DIFF_DST,
+                        dDst2, DNNL_ARG_WEIGHTS, wForData, DNNL_ARG_DIFF_SRC, dSrc)));
                 contributed(src, dSrc, dpd.diff_src_desc());
             }
         }));
@@ -306,13 +299,13 @@ final class OneDnnTrainingPlan implements AutoCloseable {
 
     private void depthwiseWeightGradient(LoweredOp.Conv c, Tensor in, memory dPre, memory.desc dPreDesc, long[] wDims,
             memory gUser, long[] srcDims) {
-        memory.desc plain = keep(new memory.desc(srcDims, F32, memory.format_tag.nchw));
+        memory.desc plain = natives.keep(new memory.desc(srcDims, F32, memory.format_tag.nchw));
         memory x = convert(in.mem, in.desc, plain);
         memory dz = convert(dPre, dPreDesc, plain);
         long ch = c.inChannels();
         int k = c.kernelH();
         // [k, k, C]: DL4J's [kH, kW, nIn, 1] as goihw
-        memory.desc taps = keep(new memory.desc(wDims, F32, new long[] {1, 1, 1, k * ch, ch}));
+        memory.desc taps = natives.keep(new memory.desc(wDims, F32, new long[] {1, 1, 1, k * ch, ch}));
         memory dw = newMemory(taps);
         long bytes = plain.get_size();
         int n = Math.toIntExact(srcDims[0]);
@@ -336,20 +329,20 @@ final class OneDnnTrainingPlan implements AutoCloseable {
             long[] padL, long[] padR, memory.desc biasDesc) {
         boolean bias = biasDesc != null;
         convolution_backward_weights.desc bwd = bias
-                ? keep(new convolution_backward_weights.desc(algorithm.convolution_direct, any(srcDims), any(wDims),
-                        biasDesc, any(dstDims), strides, padL, padR))
-                : keep(new convolution_backward_weights.desc(algorithm.convolution_direct, any(srcDims), any(wDims),
-                        any(dstDims), strides, padL, padR));
+                ? natives.keep(new convolution_backward_weights.desc(algorithm.convolution_direct, any(srcDims),
+                        any(wDims), biasDesc, any(dstDims), strides, padL, padR))
+                : natives.keep(new convolution_backward_weights.desc(algorithm.convolution_direct, any(srcDims),
+                        any(wDims), any(dstDims), strides, padL, padR));
         convolution_backward_weights.primitive_desc bpd =
-                keep(new convolution_backward_weights.primitive_desc(bwd, eng, pd));
+                natives.keep(new convolution_backward_weights.primitive_desc(bwd, eng, pd));
         memory srcForW = convert(in.mem, in.desc, bpd.src_desc());
         memory dDst = convert(dPre, dPreDesc, bpd.diff_dst_desc());
         memory dW = newMemory(bpd.diff_weights_desc());
-        IntMemoryMap bargs = map(DNNL_ARG_SRC, srcForW, DNNL_ARG_DIFF_DST, dDst, DNNL_ARG_DIFF_WEIGHTS, dW);
+        IntMemoryMap bargs = natives.args(DNNL_ARG_SRC, srcForW, DNNL_ARG_DIFF_DST, dDst, DNNL_ARG_DIFF_WEIGHTS, dW);
         if (bias) {
             bargs.put(DNNL_ARG_DIFF_BIAS, vector(views.gradient(c.name(), "b")));
         }
-        backward.add(exec(keep(new convolution_backward_weights(bpd)), bargs));
+        backward.add(exec(natives.keep(new convolution_backward_weights(bpd)), bargs));
         backward.add(reorderStep(dW, gUser));
     }
 
@@ -357,32 +350,34 @@ final class OneDnnTrainingPlan implements AutoCloseable {
     private memory.desc weightsDesc(LoweredOp.Conv c, long[] wDims, INDArray view) {
         long[] s = view.stride();
         if (c.groups() == 1) {
-            return keep(new memory.desc(wDims, F32, s)); // [out, in, kH, kW]
+            return natives.keep(new memory.desc(wDims, F32, s)); // [out, in, kH, kW]
         }
         // DL4J depthwise [kH, kW, in, multiplier] as goihw [in][multiplier][1][kH][kW]
-        return keep(new memory.desc(wDims, F32, new long[] {s[2], s[3], 1, s[0], s[1]}));
+        return natives.keep(new memory.desc(wDims, F32, new long[] {s[2], s[3], 1, s[0], s[1]}));
     }
 
     /** A per-channel vector view ({@code [1, C]} or {@code [C]}) as a oneDNN memory over the same data. */
     private memory vector(INDArray view) {
         long len = view.length();
         long stride = view.rank() == 1 ? view.stride(0) : view.stride(view.size(0) == 1 ? 1 : 0);
-        memory.desc d = keep(new memory.desc(new long[] {len}, F32, new long[] {stride}));
-        return keep(new memory(d, eng, address(view)));
+        memory.desc d = natives.keep(new memory.desc(new long[] {len}, F32, new long[] {stride}));
+        return natives.keep(new memory(d, eng, address(view)));
     }
 
     private void batchNorm(LoweredOp.BatchNorm b) {
         Tensor src = require4d(b.input(), b.channels());
         int flags = normalization_flags.use_scale.value | normalization_flags.use_shift.value;
-        batch_normalization_forward.desc d = keep(new batch_normalization_forward.desc(
+        batch_normalization_forward.desc d = natives.keep(new batch_normalization_forward.desc(
                 prop_kind.forward_training.value, src.desc, (float) b.epsilon(), flags));
-        batch_normalization_forward.primitive_desc pd = keep(new batch_normalization_forward.primitive_desc(d, eng));
+        batch_normalization_forward.primitive_desc pd =
+                natives.keep(new batch_normalization_forward.primitive_desc(d, eng));
         memory gamma = vector(views.param(b.name(), "gamma"));
         memory beta = vector(views.param(b.name(), "beta"));
         memory mean = newMemory(pd.mean_desc());
         memory variance = newMemory(pd.variance_desc());
         Tensor dst = allocate(src.dims, pd.dst_desc());
-        forward.add(exec(keep(new batch_normalization_forward(pd)), map(DNNL_ARG_SRC, src.mem, DNNL_ARG_SCALE, gamma,
+        forward.add(exec(natives.keep(new batch_normalization_forward(pd)), natives.args(DNNL_ARG_SRC, src.mem,
+                DNNL_ARG_SCALE, gamma,
                 DNNL_ARG_SHIFT, beta, DNNL_ARG_DST, dst.mem, DNNL_ARG_MEAN, mean, DNNL_ARG_VARIANCE, variance)));
         int c = Math.toIntExact(b.channels());
         forward.add(() -> {
@@ -398,15 +393,15 @@ final class OneDnnTrainingPlan implements AutoCloseable {
             }
             memory dDst = out == dst ? out.diff : eltwiseBackward(dst, out, Eltwise.SWISH);
             memory.desc dDstDesc = out == dst ? out.diffDesc : dst.desc;
-            batch_normalization_backward.desc bd = keep(new batch_normalization_backward.desc(
+            batch_normalization_backward.desc bd = natives.keep(new batch_normalization_backward.desc(
                     prop_kind.backward.value, dst.desc, src.desc, (float) b.epsilon(), flags));
             batch_normalization_backward.primitive_desc bpd =
-                    keep(new batch_normalization_backward.primitive_desc(bd, eng, pd));
+                    natives.keep(new batch_normalization_backward.primitive_desc(bd, eng, pd));
             memory dIn = convert(dDst, dDstDesc, bpd.diff_dst_desc());
             memory dSrc = contributionTarget(src, bpd.diff_src_desc());
             memory dGamma = vector(views.gradient(b.name(), "gamma"));
             memory dBeta = vector(views.gradient(b.name(), "beta"));
-            backward.add(exec(keep(new batch_normalization_backward(bpd)), map(DNNL_ARG_SRC, src.mem,
+            backward.add(exec(natives.keep(new batch_normalization_backward(bpd)), natives.args(DNNL_ARG_SRC, src.mem,
                     DNNL_ARG_MEAN, mean, DNNL_ARG_VARIANCE, variance, DNNL_ARG_DIFF_DST, dIn, DNNL_ARG_SCALE, gamma,
                     DNNL_ARG_SHIFT, beta, DNNL_ARG_DIFF_SRC, dSrc, DNNL_ARG_DIFF_SCALE, dGamma, DNNL_ARG_DIFF_SHIFT,
                     dBeta)));
@@ -416,25 +411,27 @@ final class OneDnnTrainingPlan implements AutoCloseable {
 
     /** {@code act(src)} into a new tensor; its backward is built by the caller ({@link #eltwiseBackward}). */
     private Tensor eltwise(Tensor src, Eltwise e) {
-        eltwise_forward.desc d = keep(new eltwise_forward.desc(prop_kind.forward_training, OneDnnPlan.algorithmOf(e),
-                src.desc, OneDnnPlan.alpha(e), OneDnnPlan.beta(e)));
-        eltwise_forward.primitive_desc pd = keep(new eltwise_forward.primitive_desc(d, eng));
+        eltwise_forward.desc d = natives.keep(new eltwise_forward.desc(prop_kind.forward_training,
+                OneDnnPlan.algorithmOf(e), src.desc, OneDnnPlan.alpha(e), OneDnnPlan.beta(e)));
+        eltwise_forward.primitive_desc pd = natives.keep(new eltwise_forward.primitive_desc(d, eng));
         Tensor dst = allocate(src.dims, src.desc);
         dst.collapsed = src.collapsed;
-        forward.add(exec(keep(new eltwise_forward(pd)), map(DNNL_ARG_SRC, src.mem, DNNL_ARG_DST, dst.mem)));
+        forward.add(exec(natives.keep(new eltwise_forward(pd)), natives.args(DNNL_ARG_SRC, src.mem, DNNL_ARG_DST,
+                dst.mem)));
         eltwisePds.put(dst, pd);
         return dst;
     }
 
     /** The gradient at {@code src} of {@code out = act(src)}, given {@code out}'s gradient (in a new memory). */
     private memory eltwiseBackward(Tensor src, Tensor out, Eltwise e) {
-        eltwise_backward.desc d = keep(new eltwise_backward.desc(OneDnnPlan.algorithmOf(e), src.desc, src.desc,
+        eltwise_backward.desc d = natives.keep(new eltwise_backward.desc(OneDnnPlan.algorithmOf(e), src.desc, src.desc,
                 OneDnnPlan.alpha(e), OneDnnPlan.beta(e)));
-        eltwise_backward.primitive_desc pd = keep(new eltwise_backward.primitive_desc(d, eng, eltwisePds.get(out)));
+        eltwise_backward.primitive_desc pd = natives.keep(new eltwise_backward.primitive_desc(d, eng,
+                eltwisePds.get(out)));
         memory dOut = convert(out.diff, out.diffDesc, src.desc);
         memory dSrc = newMemory(src.desc);
-        backward.add(exec(keep(new eltwise_backward(pd)), map(DNNL_ARG_SRC, src.mem, DNNL_ARG_DIFF_DST, dOut,
-                DNNL_ARG_DIFF_SRC, dSrc)));
+        backward.add(exec(natives.keep(new eltwise_backward(pd)), natives.args(DNNL_ARG_SRC, src.mem,
+                DNNL_ARG_DIFF_DST, dOut, DNNL_ARG_DIFF_SRC, dSrc)));
         return dSrc;
     }
 
@@ -503,12 +500,13 @@ final class OneDnnTrainingPlan implements AutoCloseable {
         long[] kernel = {src.dims[2], src.dims[3]};
         long[] ones = {1, 1};
         long[] zeros = {0, 0};
-        pooling_forward.desc d = keep(new pooling_forward.desc(prop_kind.forward_training,
+        pooling_forward.desc d = natives.keep(new pooling_forward.desc(prop_kind.forward_training,
                 algorithm.pooling_avg_exclude_padding, src.desc, any(dstDims), ones, kernel, zeros, zeros));
-        pooling_forward.primitive_desc pd = keep(new pooling_forward.primitive_desc(d, eng));
+        pooling_forward.primitive_desc pd = natives.keep(new pooling_forward.primitive_desc(d, eng));
         Tensor dst = allocate(dstDims, pd.dst_desc());
         dst.collapsed = p.collapse();
-        forward.add(exec(keep(new pooling_forward(pd)), map(DNNL_ARG_SRC, src.mem, DNNL_ARG_DST, dst.mem)));
+        forward.add(exec(natives.keep(new pooling_forward(pd)), natives.args(DNNL_ARG_SRC, src.mem, DNNL_ARG_DST,
+                dst.mem)));
         tensors.put(p.output(), dst);
         backwardBuilders.add(new Backward(dst, () -> {
             if (dst.diff == null) {
@@ -518,22 +516,20 @@ final class OneDnnTrainingPlan implements AutoCloseable {
                 // src's gradient so far plus dy / (H·W) broadcast over the map: one jit binary add in place
                 // (oneDNN's pooling backward for large global windows is a reference loop: ~30 ms per 56×56 map)
                 memory scaled = newMemory(dst.diffDesc);
-                eltwise_forward.desc ld = keep(new eltwise_forward.desc(prop_kind.forward_inference,
-                        algorithm.eltwise_linear, dst.diffDesc, (float) (1.0 / (src.dims[2] * src.dims[3])), 0f));
-                backward.add(exec(keep(new eltwise_forward(keep(new eltwise_forward.primitive_desc(ld, eng)))),
-                        map(DNNL_ARG_SRC, dst.diff, DNNL_ARG_DST, scaled)));
-                binary.desc add = keep(new binary.desc(algorithm.binary_add, src.diffDesc, dst.diffDesc,
+                backward.add(scaleStep(dst.diff, scaled, dst.diffDesc, (float) (1.0 / (src.dims[2] * src.dims[3]))));
+                binary.desc add = natives.keep(new binary.desc(algorithm.binary_add, src.diffDesc, dst.diffDesc,
                         src.diffDesc));
-                backward.add(exec(keep(new binary(keep(new binary.primitive_desc(add, eng)))), map(DNNL_ARG_SRC_0,
-                        src.diff, DNNL_ARG_SRC_1, scaled, DNNL_ARG_DST, src.diff)));
+                backward.add(exec(natives.keep(new binary(natives.keep(new binary.primitive_desc(add, eng)))),
+                        natives.args(DNNL_ARG_SRC_0, src.diff, DNNL_ARG_SRC_1, scaled, DNNL_ARG_DST, src.diff)));
                 return;
             }
-            pooling_backward.desc bd = keep(new pooling_backward.desc(algorithm.pooling_avg_exclude_padding,
+            pooling_backward.desc bd = natives.keep(new pooling_backward.desc(algorithm.pooling_avg_exclude_padding,
                     any(src.dims), dst.desc, ones, kernel, zeros, zeros));
-            pooling_backward.primitive_desc bpd = keep(new pooling_backward.primitive_desc(bd, eng, pd));
+            pooling_backward.primitive_desc bpd = natives.keep(new pooling_backward.primitive_desc(bd, eng, pd));
             memory dDst = convert(dst.diff, dst.diffDesc, bpd.diff_dst_desc());
             memory dSrc = contributionTarget(src, bpd.diff_src_desc());
-            backward.add(exec(keep(new pooling_backward(bpd)), map(DNNL_ARG_DIFF_DST, dDst, DNNL_ARG_DIFF_SRC, dSrc)));
+            backward.add(exec(natives.keep(new pooling_backward(bpd)), natives.args(DNNL_ARG_DIFF_DST, dDst,
+                    DNNL_ARG_DIFF_SRC, dSrc)));
             contributed(src, dSrc, bpd.diff_src_desc());
         }));
     }
@@ -541,11 +537,11 @@ final class OneDnnTrainingPlan implements AutoCloseable {
     private void channelScale(LoweredOp.ChannelScale s) {
         Tensor x = require4d(s.input(), -1);
         Tensor scale = require4d(s.scale(), x.dims[1]);
-        binary.desc d = keep(new binary.desc(algorithm.binary_mul, x.desc, scale.desc, x.desc));
-        binary.primitive_desc pd = keep(new binary.primitive_desc(d, eng));
+        binary.desc d = natives.keep(new binary.desc(algorithm.binary_mul, x.desc, scale.desc, x.desc));
+        binary.primitive_desc pd = natives.keep(new binary.primitive_desc(d, eng));
         Tensor dst = allocate(x.dims, x.desc);
-        forward.add(exec(keep(new binary(pd)), map(DNNL_ARG_SRC_0, x.mem, DNNL_ARG_SRC_1, scale.mem, DNNL_ARG_DST,
-                dst.mem)));
+        forward.add(exec(natives.keep(new binary(pd)), natives.args(DNNL_ARG_SRC_0, x.mem, DNNL_ARG_SRC_1, scale.mem,
+                DNNL_ARG_DST, dst.mem)));
         tensors.put(s.output(), dst);
         backwardBuilders.add(new Backward(dst, () -> {
             if (dst.diff == null) {
@@ -554,13 +550,13 @@ final class OneDnnTrainingPlan implements AutoCloseable {
             memory dy = convert(dst.diff, dst.diffDesc, x.desc);
             // dx = dy · s
             memory dx = newMemory(x.desc);
-            backward.add(exec(keep(new binary(pd)), map(DNNL_ARG_SRC_0, dy, DNNL_ARG_SRC_1, scale.mem, DNNL_ARG_DST,
-                    dx)));
+            backward.add(exec(natives.keep(new binary(pd)), natives.args(DNNL_ARG_SRC_0, dy, DNNL_ARG_SRC_1,
+                    scale.mem, DNNL_ARG_DST, dx)));
             // ds = Σ_hw dy · x
-            binary.desc pd2 = keep(new binary.desc(algorithm.binary_mul, x.desc, x.desc, x.desc));
+            binary.desc pd2 = natives.keep(new binary.desc(algorithm.binary_mul, x.desc, x.desc, x.desc));
             memory prod = newMemory(x.desc);
-            backward.add(exec(keep(new binary(keep(new binary.primitive_desc(pd2, eng)))), map(DNNL_ARG_SRC_0, dy,
-                    DNNL_ARG_SRC_1, x.mem, DNNL_ARG_DST, prod)));
+            backward.add(exec(natives.keep(new binary(natives.keep(new binary.primitive_desc(pd2, eng)))),
+                    natives.args(DNNL_ARG_SRC_0, dy, DNNL_ARG_SRC_1, x.mem, DNNL_ARG_DST, prod)));
             accumulate(x, dx, x.desc);
             if (x.dims[2] * x.dims[3] == 1) {
                 accumulate(scale, prod, x.desc); // a 1×1 map: nothing to sum (oneDNN refuses an empty reduction)
@@ -571,15 +567,13 @@ final class OneDnnTrainingPlan implements AutoCloseable {
             long[] kernel = {x.dims[2], x.dims[3]};
             long[] ones = {1, 1};
             long[] zeros = {0, 0};
-            pooling_forward.desc sd = keep(new pooling_forward.desc(prop_kind.forward_inference,
+            pooling_forward.desc sd = natives.keep(new pooling_forward.desc(prop_kind.forward_inference,
                     algorithm.pooling_avg_exclude_padding, x.desc, any(scale.dims), ones, kernel, zeros, zeros));
-            pooling_forward.primitive_desc spd = keep(new pooling_forward.primitive_desc(sd, eng));
+            pooling_forward.primitive_desc spd = natives.keep(new pooling_forward.primitive_desc(sd, eng));
             memory ds = newMemory(spd.dst_desc());
-            backward.add(exec(keep(new pooling_forward(spd)), map(DNNL_ARG_SRC, prod, DNNL_ARG_DST, ds)));
-            eltwise_forward.desc ld = keep(new eltwise_forward.desc(prop_kind.forward_inference,
-                    algorithm.eltwise_linear, spd.dst_desc(), (float) (x.dims[2] * x.dims[3]), 0f));
-            backward.add(exec(keep(new eltwise_forward(keep(new eltwise_forward.primitive_desc(ld, eng)))),
-                    map(DNNL_ARG_SRC, ds, DNNL_ARG_DST, ds)));
+            backward.add(exec(natives.keep(new pooling_forward(spd)), natives.args(DNNL_ARG_SRC, prod, DNNL_ARG_DST,
+                    ds)));
+            backward.add(scaleStep(ds, ds, spd.dst_desc(), (float) (x.dims[2] * x.dims[3])));
             accumulate(scale, ds, spd.dst_desc());
         }));
     }
@@ -592,11 +586,11 @@ final class OneDnnTrainingPlan implements AutoCloseable {
                     + Arrays.toString(y.dims));
         }
         memory yIn = convert(y.mem, y.desc, x.desc, forward);
-        binary.desc d = keep(new binary.desc(algorithm.binary_add, x.desc, x.desc, x.desc));
-        binary.primitive_desc pd = keep(new binary.primitive_desc(d, eng));
+        binary.desc d = natives.keep(new binary.desc(algorithm.binary_add, x.desc, x.desc, x.desc));
+        binary.primitive_desc pd = natives.keep(new binary.primitive_desc(d, eng));
         Tensor dst = allocate(x.dims, x.desc);
-        forward.add(exec(keep(new binary(pd)), map(DNNL_ARG_SRC_0, x.mem, DNNL_ARG_SRC_1, yIn, DNNL_ARG_DST,
-                dst.mem)));
+        forward.add(exec(natives.keep(new binary(pd)), natives.args(DNNL_ARG_SRC_0, x.mem, DNNL_ARG_SRC_1, yIn,
+                DNNL_ARG_DST, dst.mem)));
         tensors.put(a.output(), dst);
         backwardBuilders.add(new Backward(dst, () -> {
             if (dst.diff == null) {
@@ -622,22 +616,22 @@ final class OneDnnTrainingPlan implements AutoCloseable {
         memory.desc wGradDesc = denseDesc(wDims, wGrad, fourD);
         long[] dstDims = {n, dn.out()};
         boolean bias = dn.bias() != null;
-        memory.desc biasDesc = bias ? keep(new memory.desc(new long[] {dn.out()}, F32, memory.format_tag.x)) : null;
+        memory.desc biasDesc = bias ? vectorDesc(dn.out()) : null;
         inner_product_forward.desc d = bias
-                ? keep(new inner_product_forward.desc(prop_kind.forward_training, src.desc, any(wDims), biasDesc,
-                        any(dstDims)))
-                : keep(new inner_product_forward.desc(prop_kind.forward_training, src.desc, any(wDims),
+                ? natives.keep(new inner_product_forward.desc(prop_kind.forward_training, src.desc, any(wDims),
+                        biasDesc, any(dstDims)))
+                : natives.keep(new inner_product_forward.desc(prop_kind.forward_training, src.desc, any(wDims),
                         any(dstDims)));
-        inner_product_forward.primitive_desc pd = keep(new inner_product_forward.primitive_desc(d, eng));
-        memory wUser = keep(new memory(wUserDesc, eng, address(wParam)));
+        inner_product_forward.primitive_desc pd = natives.keep(new inner_product_forward.primitive_desc(d, eng));
+        memory wUser = natives.keep(new memory(wUserDesc, eng, address(wParam)));
         memory w = newMemory(pd.weights_desc());
         refresh.add(reorderStep(wUser, w));
         Tensor pre = allocate(dstDims, pd.dst_desc());
-        IntMemoryMap args = map(DNNL_ARG_SRC, src.mem, DNNL_ARG_WEIGHTS, w, DNNL_ARG_DST, pre.mem);
+        IntMemoryMap args = natives.args(DNNL_ARG_SRC, src.mem, DNNL_ARG_WEIGHTS, w, DNNL_ARG_DST, pre.mem);
         if (bias) {
             args.put(DNNL_ARG_BIAS, vector(views.param(dn.name(), "b")));
         }
-        forward.add(exec(keep(new inner_product_forward(pd)), args));
+        forward.add(exec(natives.keep(new inner_product_forward(pd)), args));
         Tensor out = dn.softmax() || dn.activation() == Eltwise.NONE ? pre : eltwise(pre, dn.activation());
         tensors.put(dn.output(), out);
         if (dn.softmax()) {
@@ -651,26 +645,27 @@ final class OneDnnTrainingPlan implements AutoCloseable {
             memory dPre = pre == out ? out.diff : eltwiseBackward(pre, out, dn.activation());
             memory.desc dPreDesc = pre == out ? out.diffDesc : pre.desc;
             inner_product_backward_weights.desc bw = bias
-                    ? keep(new inner_product_backward_weights.desc(src.desc, any(wDims), biasDesc, any(dstDims)))
-                    : keep(new inner_product_backward_weights.desc(src.desc, any(wDims), any(dstDims)));
+                    ? natives.keep(new inner_product_backward_weights.desc(src.desc, any(wDims), biasDesc,
+                            any(dstDims)))
+                    : natives.keep(new inner_product_backward_weights.desc(src.desc, any(wDims), any(dstDims)));
             inner_product_backward_weights.primitive_desc bwpd =
-                    keep(new inner_product_backward_weights.primitive_desc(bw, eng, pd));
+                    natives.keep(new inner_product_backward_weights.primitive_desc(bw, eng, pd));
             memory dDst = convert(dPre, dPreDesc, bwpd.diff_dst_desc());
             memory dW = newMemory(bwpd.diff_weights_desc());
-            IntMemoryMap bargs = map(DNNL_ARG_SRC, convert(src.mem, src.desc, bwpd.src_desc()), DNNL_ARG_DIFF_DST,
-                    dDst, DNNL_ARG_DIFF_WEIGHTS, dW);
+            IntMemoryMap bargs = natives.args(DNNL_ARG_SRC, convert(src.mem, src.desc, bwpd.src_desc()),
+                    DNNL_ARG_DIFF_DST, dDst, DNNL_ARG_DIFF_WEIGHTS, dW);
             if (bias) {
                 bargs.put(DNNL_ARG_DIFF_BIAS, vector(views.gradient(dn.name(), "b")));
             }
-            backward.add(exec(keep(new inner_product_backward_weights(bwpd)), bargs));
-            backward.add(reorderStep(dW, keep(new memory(wGradDesc, eng, address(wGrad)))));
+            backward.add(exec(natives.keep(new inner_product_backward_weights(bwpd)), bargs));
+            backward.add(reorderStep(dW, natives.keep(new memory(wGradDesc, eng, address(wGrad)))));
             if (!dn.input().equals(inputName)) {
-                inner_product_backward_data.desc bd = keep(new inner_product_backward_data.desc(any(src.dims),
+                inner_product_backward_data.desc bd = natives.keep(new inner_product_backward_data.desc(any(src.dims),
                         any(wDims), any(dstDims)));
                 inner_product_backward_data.primitive_desc bdpd =
-                        keep(new inner_product_backward_data.primitive_desc(bd, eng, pd));
+                        natives.keep(new inner_product_backward_data.primitive_desc(bd, eng, pd));
                 memory dSrc = contributionTarget(src, bdpd.diff_src_desc());
-                backward.add(exec(keep(new inner_product_backward_data(bdpd)), map(DNNL_ARG_DIFF_DST,
+                backward.add(exec(natives.keep(new inner_product_backward_data(bdpd)), natives.args(DNNL_ARG_DIFF_DST,
                         convert(dPre, dPreDesc, bdpd.diff_dst_desc()), DNNL_ARG_WEIGHTS,
                         convert(w, pd.weights_desc(), bdpd.weights_desc()), DNNL_ARG_DIFF_SRC, dSrc)));
                 contributed(src, dSrc, bdpd.diff_src_desc());
@@ -681,7 +676,8 @@ final class OneDnnTrainingPlan implements AutoCloseable {
     /** DL4J's dense weights {@code [in, out]} (any strides) as oneDNN's {@code [out, in(, 1, 1)]}. */
     private memory.desc denseDesc(long[] wDims, INDArray view, boolean fourD) {
         long[] s = view.stride();
-        return keep(new memory.desc(wDims, F32, fourD ? new long[] {s[1], s[0], 1, 1} : new long[] {s[1], s[0]}));
+        long[] strides = fourD ? new long[] {s[1], s[0], 1, 1} : new long[] {s[1], s[0]};
+        return natives.keep(new memory.desc(wDims, F32, strides));
     }
 
     /**
@@ -690,9 +686,9 @@ final class OneDnnTrainingPlan implements AutoCloseable {
      * ({@code p·Σy − y} per example; the updater divides by the batch size).
      */
     private void lossAndGradient(Tensor logitsTensor, long n) {
-        memory.desc plain = keep(new memory.desc(logitsTensor.dims, F32, memory.format_tag.nc));
-        memory logitsUser = keep(new memory(plain, eng, logitsNative));
-        memory gradUser = keep(new memory(plain, eng, gradLogitsNative));
+        memory.desc plain = natives.keep(new memory.desc(logitsTensor.dims, F32, memory.format_tag.nc));
+        memory logitsUser = natives.keep(new memory(plain, eng, logitsNative));
+        memory gradUser = natives.keep(new memory(plain, eng, gradLogitsNative));
         forward.add(reorderStep(logitsTensor.mem, logitsUser));
         int k = Math.toIntExact(classes);
         forward.add(() -> {
@@ -734,7 +730,7 @@ final class OneDnnTrainingPlan implements AutoCloseable {
     private memory contributionTarget(Tensor t, memory.desc desc) {
         if (t.diff == null) {
             t.diff = newMemory(desc);
-            t.diffDesc = keep(new memory.desc(desc.data()));
+            t.diffDesc = natives.keep(new memory.desc(desc.data()));
             pendingFirst.put(t, t.diff);
             return t.diff;
         }
@@ -753,14 +749,15 @@ final class OneDnnTrainingPlan implements AutoCloseable {
     private void accumulate(Tensor t, memory contribution, memory.desc desc) {
         if (t.diff == null) {
             t.diff = newMemory(desc);
-            t.diffDesc = keep(new memory.desc(desc.data()));
+            t.diffDesc = natives.keep(new memory.desc(desc.data()));
             backward.add(reorderStep(contribution, t.diff));
             return;
         }
         memory c = convert(contribution, desc, t.diffDesc);
-        binary.desc d = keep(new binary.desc(algorithm.binary_add, t.diffDesc, t.diffDesc, t.diffDesc));
-        binary.primitive_desc pd = keep(new binary.primitive_desc(d, eng));
-        backward.add(exec(keep(new binary(pd)), map(DNNL_ARG_SRC_0, t.diff, DNNL_ARG_SRC_1, c, DNNL_ARG_DST, t.diff)));
+        binary.desc d = natives.keep(new binary.desc(algorithm.binary_add, t.diffDesc, t.diffDesc, t.diffDesc));
+        binary.primitive_desc pd = natives.keep(new binary.primitive_desc(d, eng));
+        backward.add(exec(natives.keep(new binary(pd)), natives.args(DNNL_ARG_SRC_0, t.diff, DNNL_ARG_SRC_1, c,
+                DNNL_ARG_DST, t.diff)));
     }
 
     // ---------------------------------------------------------------- helpers
@@ -807,12 +804,12 @@ final class OneDnnTrainingPlan implements AutoCloseable {
     }
 
     private Tensor allocate(long[] dims, memory.desc desc) {
-        return new Tensor(dims.clone(), keep(new memory.desc(desc.data())), newMemory(desc));
+        return new Tensor(dims.clone(), natives.keep(new memory.desc(desc.data())), newMemory(desc));
     }
 
     private memory newMemory(memory.desc desc) {
         BufferPool.Buffer b = pool.take(desc.get_size());
-        memory m = keep(new memory(keep(new memory.desc(desc.data())), eng, b.address));
+        memory m = natives.keep(new memory(natives.keep(new memory.desc(desc.data())), eng, b.address));
         buffers.put(m, b);
         if (builderAllocations != null) {
             builderAllocations.add(m);
@@ -853,26 +850,31 @@ final class OneDnnTrainingPlan implements AutoCloseable {
         }
     }
 
+    /** A plain vector of {@code length} floats (a bias). */
+    private memory.desc vectorDesc(long length) {
+        return natives.keep(new memory.desc(new long[] {length}, F32, memory.format_tag.x));
+    }
+
     private memory.desc any(long[] dims) {
-        return keep(new memory.desc(dims, F32, memory.format_tag.any));
+        return natives.keep(new memory.desc(dims, F32, memory.format_tag.any));
     }
 
     private Runnable reorderStep(memory from, memory to) {
-        reorder r = keep(new reorder(from, to));
-        IntMemoryMap args = map(DNNL_ARG_FROM, from, DNNL_ARG_TO, to);
+        reorder r = natives.keep(new reorder(from, to));
+        IntMemoryMap args = natives.args(DNNL_ARG_FROM, from, DNNL_ARG_TO, to);
         return () -> r.execute(strm, args);
+    }
+
+    /** A step writing {@code factor · from} to {@code to} (both of format {@code desc}; may be the same memory). */
+    private Runnable scaleStep(memory from, memory to, memory.desc desc, float factor) {
+        eltwise_forward.desc d = natives.keep(new eltwise_forward.desc(prop_kind.forward_inference,
+                algorithm.eltwise_linear, desc, factor, 0f));
+        eltwise_forward.primitive_desc pd = natives.keep(new eltwise_forward.primitive_desc(d, eng));
+        return exec(natives.keep(new eltwise_forward(pd)), natives.args(DNNL_ARG_SRC, from, DNNL_ARG_DST, to));
     }
 
     private Runnable exec(primitive p, IntMemoryMap args) {
         return () -> p.execute(strm, args);
-    }
-
-    private IntMemoryMap map(Object... kv) {
-        IntMemoryMap m = keep(new IntMemoryMap());
-        for (int i = 0; i < kv.length; i += 2) {
-            m.put((Integer) kv[i], (memory) kv[i + 1]);
-        }
-        return m;
     }
 
     private static Pointer address(INDArray view) {
@@ -892,20 +894,12 @@ final class OneDnnTrainingPlan implements AutoCloseable {
         return d;
     }
 
-    private <P extends Pointer> P keep(P p) {
-        keep.add(p);
-        return p;
-    }
-
     @Override
     public void close() {
         refresh.clear();
         forward.clear();
         backward.clear();
-        for (int i = keep.size() - 1; i >= 0; i--) {
-            keep.get(i).close();
-        }
-        keep.clear();
+        natives.close();
         pool.close();
     }
 }
