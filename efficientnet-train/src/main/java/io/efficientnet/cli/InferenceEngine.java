@@ -56,8 +56,13 @@ enum InferenceEngine {
         if (this == ONEDNN || this == AUTO && !dl4jOptions) {
             String why = oneDnnUnusable(net);
             if (why == null) {
-                OneDnnInference engine = OneDnnInference.of(net);
-                return session(engine::output, "oneDNN " + OneDnnInference.version(), engine);
+                try {
+                    // lowers the graph (copying the weights) once, or says which vertex it cannot run
+                    OneDnnInference engine = OneDnnInference.of(net);
+                    return session(engine::output, "oneDNN " + OneDnnInference.version(), engine);
+                } catch (IllegalArgumentException e) {
+                    why = e.getMessage();
+                }
             }
             if (this == ONEDNN) {
                 throw new IllegalArgumentException("--engine onednn: " + why);
@@ -72,7 +77,7 @@ enum InferenceEngine {
         return session(x -> net.output(false, x)[0], "DL4J", () -> { });
     }
 
-    /** Why the oneDNN engine cannot run {@code net}, or null when it can. */
+    /** Why the oneDNN engine cannot run {@code net} at all (before lowering it), or null. */
     private static String oneDnnUnusable(ComputationGraph net) {
         if (OneDnnInference.unavailableReason().isPresent()) {
             return "oneDNN is not available here: " + OneDnnInference.unavailableReason().get();
@@ -80,12 +85,7 @@ enum InferenceEngine {
         if (net.getConfiguration().getDataType() != DataType.FLOAT) {
             return "the network is " + net.getConfiguration().getDataType() + "; the oneDNN engine runs float32";
         }
-        try {
-            io.efficientnet.core.onednn.GraphLowering.lower(net);
-            return null;
-        } catch (IllegalArgumentException e) {
-            return e.getMessage();
-        }
+        return null;
     }
 
     private static Session session(java.util.function.UnaryOperator<INDArray> forward, String description,
