@@ -176,10 +176,10 @@ public final class Trainer {
             return spark;
         }
         if (config.run().trainShards() > 1) {
-            return new ShardedStepRunner(config.run().trainShards());
+            return BoundStepRunner.sharded(config.run().trainShards());
         }
         if (config.run().trainEngine().equals("onednn")) {
-            return new OneDnnStepRunner();
+            return BoundStepRunner.oneDnn();
         }
         return StepRunner.forWorkers(config.run().workers());
     }
