@@ -2,6 +2,9 @@ package io.efficientnet.train.bench;
 
 import org.deeplearning4j.nn.api.Layer;
 import org.deeplearning4j.nn.api.layers.IOutputLayer;
+import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
+import org.deeplearning4j.nn.conf.graph.GraphVertex;
+import org.deeplearning4j.nn.conf.graph.LayerVertex;
 import org.deeplearning4j.nn.conf.inputs.InputType;
 import org.deeplearning4j.nn.conf.layers.BaseLayer;
 import org.deeplearning4j.nn.graph.ComputationGraph;
@@ -136,6 +139,41 @@ public final class ModelBenchmark {
         }
         Layer out = net.getOutputLayer(0);
         return (int) ((org.deeplearning4j.nn.conf.layers.FeedForwardLayer) out.conf().getLayer()).getNOut();
+    }
+
+    /** The input and labels of timed training steps. */
+    record TrainingBatch(INDArray x, INDArray y) {
+    }
+
+    /**
+     * What the training benchmarks time on: the labels, then plain SGD set on the network, then the synthetic input
+     * (in the order {@link #run} takes them, so every training benchmark sees the same data).
+     */
+    static TrainingBatch sgdTrainingBatch(ComputationGraph net, int[] chw, BenchmarkSpec spec) {
+        INDArray y = labels(net, spec);
+        useSgd(net, spec.learningRate());
+        return new TrainingBatch(syntheticBatch(net, chw, spec), y);
+    }
+
+    /** The loss ({@code score()}) of one training-mode pass of {@code net} over a batch, without an update. */
+    static double trainingLoss(ComputationGraph net, INDArray x, INDArray y) {
+        net.setInputs(x);
+        net.setLabels(y);
+        net.computeGradientAndScore();
+        return net.score();
+    }
+
+    /** A copy of {@code net} (own parameters) with dropout and drop-path removed from every layer. */
+    static ComputationGraph withoutDropout(ComputationGraph net) {
+        ComputationGraphConfiguration conf = net.getConfiguration().clone();
+        for (GraphVertex v : conf.getVertices().values()) {
+            if (v instanceof LayerVertex lv) {
+                lv.getLayerConf().getLayer().setIDropout(null);
+            }
+        }
+        ComputationGraph copy = new ComputationGraph(conf);
+        copy.init(net.params().dup(), false);
+        return copy;
     }
 
     /** The timed labels: one-hot classes of the network's classifier from {@code java.util.Random(seed)}. */

@@ -25,9 +25,9 @@ public final class OneDnnTrainingBenchmark {
         if (spec.mode() != BenchmarkMode.TRAIN) {
             throw new IllegalArgumentException("OneDnnTrainingBenchmark is for --mode train");
         }
-        INDArray y = ModelBenchmark.labels(net, spec);
-        ModelBenchmark.useSgd(net, spec.learningRate());
-        INDArray x = ModelBenchmark.syntheticBatch(net, chw, spec);
+        ModelBenchmark.TrainingBatch batch = ModelBenchmark.sgdTrainingBatch(net, chw, spec);
+        INDArray x = batch.x();
+        INDArray y = batch.y();
         ModelBenchmark.Timing timing;
         long buffers;
         try (OneDnnTraining training = OneDnnTraining.of(net)) {
@@ -49,26 +49,19 @@ public final class OneDnnTrainingBenchmark {
      * ill-conditioned: there DL4J's float32 loss was 1.2% off the float64 one and the engine's 0.04%).
      */
     static void checkLoss(ComputationGraph net, INDArray x, INDArray y) {
-        double expected = dl4jLoss(ShardedTrainingBenchmark.withoutDropout(net), x, y);
+        double expected = ModelBenchmark.trainingLoss(ModelBenchmark.withoutDropout(net), x, y);
         double loss;
-        try (OneDnnTraining training = OneDnnTraining.of(ShardedTrainingBenchmark.withoutDropout(net))) {
+        try (OneDnnTraining training = OneDnnTraining.of(ModelBenchmark.withoutDropout(net))) {
             loss = training.fit(x, y);
         }
         if (Math.abs(loss - expected) <= 1e-4 * Math.max(1, Math.abs(expected))) {
             return;
         }
-        ComputationGraph exact = ShardedTrainingBenchmark.withoutDropout(net).convertDataType(DataType.DOUBLE);
-        double reference = dl4jLoss(exact, x.castTo(DataType.DOUBLE), y.castTo(DataType.DOUBLE));
+        ComputationGraph exact = ModelBenchmark.withoutDropout(net).convertDataType(DataType.DOUBLE);
+        double reference = ModelBenchmark.trainingLoss(exact, x.castTo(DataType.DOUBLE), y.castTo(DataType.DOUBLE));
         if (!(Math.abs(loss - reference) <= Math.abs(expected - reference))) {
             throw new IllegalStateException("the oneDNN engine's loss " + loss + " differs from DL4J's " + expected
                     + " (float64: " + reference + ")");
         }
-    }
-
-    private static double dl4jLoss(ComputationGraph net, INDArray x, INDArray y) {
-        net.setInputs(x);
-        net.setLabels(y);
-        net.computeGradientAndScore();
-        return net.score();
     }
 }

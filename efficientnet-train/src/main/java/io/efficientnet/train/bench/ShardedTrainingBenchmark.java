@@ -1,9 +1,6 @@
 package io.efficientnet.train.bench;
 
 import io.efficientnet.core.training.ShardedTraining;
-import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
-import org.deeplearning4j.nn.conf.graph.GraphVertex;
-import org.deeplearning4j.nn.conf.graph.LayerVertex;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
@@ -24,12 +21,8 @@ public final class ShardedTrainingBenchmark {
 
     /** Fails unless a sharded step's loss equals one whole-batch pass's, both without random regularisation. */
     static void checkLoss(ComputationGraph net, INDArray x, INDArray y, int shards) {
-        ComputationGraph whole = withoutDropout(net);
-        whole.setInputs(x);
-        whole.setLabels(y);
-        whole.computeGradientAndScore();
-        double expected = whole.score();
-        try (ShardedTraining sharded = ShardedTraining.of(withoutDropout(net), shards)) {
+        double expected = ModelBenchmark.trainingLoss(ModelBenchmark.withoutDropout(net), x, y);
+        try (ShardedTraining sharded = ShardedTraining.of(ModelBenchmark.withoutDropout(net), shards)) {
             double loss = sharded.fit(x, y);
             if (!(Math.abs(loss - expected) <= 1e-4 * Math.max(1, Math.abs(expected)))) {
                 throw new IllegalStateException("sharded training's loss " + loss + " differs from the whole batch's "
@@ -38,28 +31,15 @@ public final class ShardedTrainingBenchmark {
         }
     }
 
-    /** A copy of {@code net} (own parameters) with dropout and drop-path removed from every layer. */
-    static ComputationGraph withoutDropout(ComputationGraph net) {
-        ComputationGraphConfiguration conf = net.getConfiguration().clone();
-        for (GraphVertex v : conf.getVertices().values()) {
-            if (v instanceof LayerVertex lv) {
-                lv.getLayerConf().getLayer().setIDropout(null);
-            }
-        }
-        ComputationGraph copy = new ComputationGraph(conf);
-        copy.init(net.params().dup(), false);
-        return copy;
-    }
-
     /** Runs the benchmark; iteration times are per step of {@code spec.batchSize()} images. */
     public static BenchmarkResult run(ComputationGraph net, int[] chw, String model, BenchmarkSpec spec, int shards,
             Map<String, Object> notes) {
         if (spec.mode() != BenchmarkMode.TRAIN) {
             throw new IllegalArgumentException("sharded training is for --mode train");
         }
-        INDArray y = ModelBenchmark.labels(net, spec);
-        ModelBenchmark.useSgd(net, spec.learningRate());
-        INDArray x = ModelBenchmark.syntheticBatch(net, chw, spec);
+        ModelBenchmark.TrainingBatch batch = ModelBenchmark.sgdTrainingBatch(net, chw, spec);
+        INDArray x = batch.x();
+        INDArray y = batch.y();
         ModelBenchmark.Timing timing;
         try (ShardedTraining sharded = ShardedTraining.of(net, shards)) {
             timing = ModelBenchmark.time(() -> sharded.fit(x, y), spec.warmup(), spec.iterations());
