@@ -217,73 +217,54 @@ class TrainerTest {
 
     @Test
     void trainingInShardsTakesFitsStepAndResumesExactly() throws Exception {
-        // without random regularisation the first step is fit's step (later ones drift by float rounding only)
-        List<Double> plain = new ArrayList<>();
-        List<Double> sharded = new ArrayList<>();
-        String[] noDrop = {"model.dropout=0", "model.drop_path=0", "run.stop_after_iterations=1"};
-        train(tmp.resolve("run-fit-1"), plain, new ArrayList<>(), noDrop);
-        train(tmp.resolve("run-shards-1"), sharded, new ArrayList<>(), concat(noDrop, "run.train_shards=2"));
-        assertEquals(plain.get(0), sharded.get(0), 1e-5 * plain.get(0), "first loss");
-
-        // with dropout and drop-path: learns, and a resumed run repeats the uninterrupted one
-        List<Double> full = new ArrayList<>();
-        List<String> console = new ArrayList<>();
-        Trainer.Outcome whole = train(tmp.resolve("run-shards-full"), full, console, "run.train_shards=2",
-                "run.epochs=6", "ema.decay=0.5");
-        assertTrue(console.get(0).contains("batch 8 in 2 shards, 6 steps per epoch"), console.get(0));
-        double first = full.subList(0, 6).stream().mapToDouble(d -> d).average().orElseThrow();
-        double last = full.subList(30, 36).stream().mapToDouble(d -> d).average().orElseThrow();
-        assertTrue(last < first * 0.8, "loss must go down in shards: " + first + " -> " + last);
-        assertTrue(whole.lastValidation().top1() > 0.5, "top-1 " + whole.lastValidation().top1());
-        Path b = tmp.resolve("run-shards-resumed");
-        List<Double> part = new ArrayList<>();
-        train(b, part, new ArrayList<>(), "run.train_shards=2", "run.epochs=6", "ema.decay=0.5",
-                "run.stop_after_iterations=15");
-        TinyRuns.train(data, b, true, part, new ArrayList<>(), "run.train_shards=2", "run.epochs=6", "ema.decay=0.5");
-        assertEquals(full, part, "a resumed sharded run repeats the uninterrupted one step for step");
-
-        for (String[] bad : new String[][] {{"run.train_shards=0"}, {"run.train_shards=2", "run.workers=2"},
-                {"run.train_shards=2", "spark.master=local[2]"}}) {
-            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                    () -> TinyRuns.config(data, tmp.resolve("run-shards-bad"), bad), String.join(" ", bad));
-            assertTrue(e.getMessage().contains("run.train_shards"), e.getMessage());
-        }
+        assertStepsLikeFitAndResumeExactly("run.train_shards=2", "shards", "batch 8 in 2 shards, 6 steps per epoch",
+                "run.train_shards", new String[][] {{"run.train_shards=0"}, {"run.train_shards=2", "run.workers=2"},
+                        {"run.train_shards=2", "spark.master=local[2]"}});
     }
 
     @Test
     void trainingThroughOneDnnTakesFitsStepAndResumesExactly() throws Exception {
-        // without random regularisation the first step is fit's step (within float rounding)
-        List<Double> plain = new ArrayList<>();
-        List<Double> engine = new ArrayList<>();
-        String[] noDrop = {"model.dropout=0", "model.drop_path=0", "run.stop_after_iterations=1"};
-        train(tmp.resolve("run-fit-once"), plain, new ArrayList<>(), noDrop);
-        train(tmp.resolve("run-onednn-1"), engine, new ArrayList<>(), concat(noDrop, "run.train_engine=onednn"));
-        assertEquals(plain.get(0), engine.get(0), 1e-5 * plain.get(0), "first loss");
+        assertStepsLikeFitAndResumeExactly("run.train_engine=onednn", "onednn",
+                "batch 8 through oneDNN, 6 steps per epoch", "run.train_engine", new String[][] {
+                        {"run.train_engine=tensorflow"}, {"run.train_engine=onednn", "run.train_shards=2"},
+                        {"run.train_engine=onednn", "run.workers=2"},
+                        {"run.train_engine=onednn", "spark.master=local[2]"}});
+    }
 
-        // with dropout and drop-path: learns, and a resumed run repeats the uninterrupted one
+    /**
+     * Training with {@code setting} (another way to take each step): without random regularisation its first step is
+     * fit's (within float rounding); with dropout and drop-path it learns, and a resumed run repeats the
+     * uninterrupted one step for step; each of {@code bad} is refused with a message naming {@code key}.
+     */
+    private void assertStepsLikeFitAndResumeExactly(String setting, String name, String startLine, String key,
+            String[][] bad) throws Exception {
+        List<Double> plain = new ArrayList<>();
+        List<Double> other = new ArrayList<>();
+        String[] noDrop = {"model.dropout=0", "model.drop_path=0", "run.stop_after_iterations=1"};
+        train(tmp.resolve("run-fit-" + name), plain, new ArrayList<>(), noDrop);
+        train(tmp.resolve("run-" + name + "-1"), other, new ArrayList<>(), concat(noDrop, setting));
+        assertEquals(plain.get(0), other.get(0), 1e-5 * plain.get(0), "first loss");
+
         List<Double> full = new ArrayList<>();
         List<String> console = new ArrayList<>();
-        Trainer.Outcome whole = train(tmp.resolve("run-onednn-full"), full, console, "run.train_engine=onednn",
-                "run.epochs=6", "ema.decay=0.5");
-        assertTrue(console.get(0).contains("batch 8 through oneDNN, 6 steps per epoch"), console.get(0));
+        Trainer.Outcome whole = train(tmp.resolve("run-" + name + "-full"), full, console, setting, "run.epochs=6",
+                "ema.decay=0.5");
+        assertTrue(console.get(0).contains(startLine), console.get(0));
         double first = full.subList(0, 6).stream().mapToDouble(d -> d).average().orElseThrow();
         double last = full.subList(30, 36).stream().mapToDouble(d -> d).average().orElseThrow();
-        assertTrue(last < first * 0.8, "loss must go down through oneDNN: " + first + " -> " + last);
+        assertTrue(last < first * 0.8, "loss must go down (" + name + "): " + first + " -> " + last);
         assertTrue(whole.lastValidation().top1() > 0.5, "top-1 " + whole.lastValidation().top1());
-        Path b = tmp.resolve("run-onednn-resumed");
+        Path b = tmp.resolve("run-" + name + "-resumed");
         List<Double> part = new ArrayList<>();
-        train(b, part, new ArrayList<>(), "run.train_engine=onednn", "run.epochs=6", "ema.decay=0.5",
-                "run.stop_after_iterations=15");
-        TinyRuns.train(data, b, true, part, new ArrayList<>(), "run.train_engine=onednn", "run.epochs=6",
-                "ema.decay=0.5");
-        assertEquals(full, part, "a resumed oneDNN run repeats the uninterrupted one step for step");
+        train(b, part, new ArrayList<>(), setting, "run.epochs=6", "ema.decay=0.5", "run.stop_after_iterations=15");
+        TinyRuns.train(data, b, true, part, new ArrayList<>(), setting, "run.epochs=6", "ema.decay=0.5");
+        assertEquals(full, part, "a resumed run (" + name + ") repeats the uninterrupted one step for step");
 
-        for (String[] bad : new String[][] {{"run.train_engine=tensorflow"},
-                {"run.train_engine=onednn", "run.train_shards=2"}, {"run.train_engine=onednn", "run.workers=2"},
-                {"run.train_engine=onednn", "spark.master=local[2]"}}) {
+        for (String[] settings : bad) {
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                    () -> TinyRuns.config(data, tmp.resolve("run-onednn-bad"), bad), String.join(" ", bad));
-            assertTrue(e.getMessage().contains("run.train_engine"), e.getMessage());
+                    () -> TinyRuns.config(data, tmp.resolve("run-" + name + "-bad"), settings),
+                    String.join(" ", settings));
+            assertTrue(e.getMessage().contains(key), e.getMessage());
         }
     }
 
