@@ -30,7 +30,6 @@ import org.nd4j.linalg.factory.Nd4j;
  */
 public class FastBatchNormalizationLayer extends BatchNormalization {
 
-    private static final double ONE_ON_2LN10 = 1.0 / (2 * Math.log(10.0));
     private static final StableSwish SWISH = new StableSwish();
 
     /** {@code [H·W, 1]} ones, outside any workspace, reused while H·W and the data type stay the same. */
@@ -433,43 +432,20 @@ public class FastBatchNormalizationLayer extends BatchNormalization {
 
     /** The running variance from {@code log10stdev} ({@code (10^s)²}) or from {@code var}. */
     private double[] runningVariance() {
-        if (!layerConf().isUseLogStd()) {
-            return vector(BatchNormalizationParamInitializer.GLOBAL_VAR);
-        }
-        double[] log10Std = vector(BatchNormalizationParamInitializer.GLOBAL_LOG_STD);
-        double[] var = new double[log10Std.length];
-        for (int j = 0; j < var.length; j++) {
-            double std = Math.pow(10.0, log10Std[j]);
-            var[j] = std * std;
-        }
-        return var;
+        boolean logStd = layerConf().isUseLogStd();
+        return RunningStatistics.variance(logStd, vector(RunningStatistics.varianceKey(logStd)));
     }
 
-    /**
-     * DL4J's "distributed-safe" running-statistic update, written as gradients that the no-op updater subtracts:
-     * {@code (1−d)·(mean − batchMean)} and {@code log10(std_t / std_{t+1})} with
-     * {@code var_{t+1} = d·var_t + (1−d)·batchVar} (or {@code (1−d)·(var − batchVar)} without log-std).
-     */
+    /** DL4J's running-statistic update as the gradients its no-op updater subtracts ({@link RunningStatistics}). */
     private void runningStatisticUpdates(Gradient g) {
         double d = layerConf().getDecay();
-        double[] globalMean = vector(BatchNormalizationParamInitializer.GLOBAL_MEAN);
-        double[] dMean = new double[globalMean.length];
-        for (int j = 0; j < dMean.length; j++) {
-            dMean[j] = (globalMean[j] - batchMean[j]) * (1 - d);
-        }
+        boolean logStd = layerConf().isUseLogStd();
+        double[] dMean = RunningStatistics.meanGradient(d, vector(BatchNormalizationParamInitializer.GLOBAL_MEAN),
+                batchMean);
         g.setGradientFor(BatchNormalizationParamInitializer.GLOBAL_MEAN,
                 write(gradientViews.get(BatchNormalizationParamInitializer.GLOBAL_MEAN), dMean));
-        double[] var = runningVariance();
-        double[] dVar = new double[var.length];
-        for (int j = 0; j < dVar.length; j++) {
-            if (layerConf().isUseLogStd()) {
-                dVar[j] = Math.log(var[j] / (d * var[j] + (1 - d) * batchVar[j])) * ONE_ON_2LN10;
-            } else {
-                dVar[j] = (var[j] - batchVar[j]) * (1 - d);
-            }
-        }
-        String key = layerConf().isUseLogStd() ? BatchNormalizationParamInitializer.GLOBAL_LOG_STD
-                : BatchNormalizationParamInitializer.GLOBAL_VAR;
+        double[] dVar = RunningStatistics.varianceGradient(d, logStd, runningVariance(), batchVar);
+        String key = RunningStatistics.varianceKey(logStd);
         g.setGradientFor(key, write(gradientViews.get(key), dVar));
     }
 

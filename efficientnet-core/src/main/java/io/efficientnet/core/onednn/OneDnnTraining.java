@@ -1,5 +1,6 @@
 package io.efficientnet.core.onednn;
 
+import io.efficientnet.core.layers.RunningStatistics;
 import io.efficientnet.core.training.ModelUpdate;
 import org.bytedeco.dnnl.engine;
 import org.deeplearning4j.nn.api.Layer;
@@ -39,8 +40,6 @@ public final class OneDnnTraining implements AutoCloseable {
 
     /** Input shapes whose plans are kept (a plan holds every activation and gradient buffer of a step). */
     public static final int PLANS = 2;
-
-    private static final double ONE_ON_2LN10 = 1.0 / (2 * Math.log(10.0));
 
     private final ComputationGraph model;
     private final LoweredNetwork lowered;
@@ -160,38 +159,19 @@ public final class OneDnnTraining implements AutoCloseable {
             return g;
         }
 
-        /**
-         * DL4J's running-statistic update, written as the gradients its no-op updater subtracts (as
-         * {@code FastBatchNormalizationLayer} does): {@code (1−d)·(mean − batchMean)} and, with log-std,
-         * {@code log10(std_t / std_{t+1})} with {@code var_{t+1} = d·var_t + (1−d)·batchVar}.
-         */
+        /** DL4J's running-statistic update as the gradients its no-op updater subtracts ({@link RunningStatistics}). */
         @Override
         public void batchStatistics(String layer, double[] mean, double[] variance) {
             Layer l = model.getLayer(layer);
             BatchNormalization conf = (BatchNormalization) l.conf().getLayer();
             double d = conf.getDecay();
-            double[] globalMean = l.getParam(BatchNormalizationParamInitializer.GLOBAL_MEAN).toDoubleVector();
-            double[] dMean = new double[mean.length];
-            for (int j = 0; j < dMean.length; j++) {
-                dMean[j] = (globalMean[j] - mean[j]) * (1 - d);
-            }
-            write(gradient(layer, BatchNormalizationParamInitializer.GLOBAL_MEAN), dMean);
-            double[] dVar = new double[variance.length];
-            if (conf.isUseLogStd()) {
-                double[] log10Std = l.getParam(BatchNormalizationParamInitializer.GLOBAL_LOG_STD).toDoubleVector();
-                for (int j = 0; j < dVar.length; j++) {
-                    double std = Math.pow(10.0, log10Std[j]);
-                    double var = std * std;
-                    dVar[j] = Math.log(var / (d * var + (1 - d) * variance[j])) * ONE_ON_2LN10;
-                }
-                write(gradient(layer, BatchNormalizationParamInitializer.GLOBAL_LOG_STD), dVar);
-            } else {
-                double[] var = l.getParam(BatchNormalizationParamInitializer.GLOBAL_VAR).toDoubleVector();
-                for (int j = 0; j < dVar.length; j++) {
-                    dVar[j] = (var[j] - variance[j]) * (1 - d);
-                }
-                write(gradient(layer, BatchNormalizationParamInitializer.GLOBAL_VAR), dVar);
-            }
+            boolean logStd = conf.isUseLogStd();
+            double[] running = l.getParam(BatchNormalizationParamInitializer.GLOBAL_MEAN).toDoubleVector();
+            write(gradient(layer, BatchNormalizationParamInitializer.GLOBAL_MEAN),
+                    RunningStatistics.meanGradient(d, running, mean));
+            String key = RunningStatistics.varianceKey(logStd);
+            double[] runningVar = RunningStatistics.variance(logStd, l.getParam(key).toDoubleVector());
+            write(gradient(layer, key), RunningStatistics.varianceGradient(d, logStd, runningVar, variance));
         }
 
         private void write(INDArray view, double[] values) {
