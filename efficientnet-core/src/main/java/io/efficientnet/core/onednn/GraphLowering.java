@@ -71,6 +71,9 @@ public final class GraphLowering {
     private final Map<String, String> tip = new HashMap<>();
 
     private GraphLowering(ComputationGraph net, boolean training) {
+        if (net.getConfiguration() == null || net.params() == null) {
+            throw new IllegalArgumentException("the network must be initialised (init()) before it can be lowered");
+        }
         this.net = net;
         this.training = training;
         this.conf = net.getConfiguration();
@@ -88,9 +91,6 @@ public final class GraphLowering {
      * @throws IllegalArgumentException naming the vertex, for a vertex or layer configuration the engine cannot run
      */
     public static LoweredNetwork lower(ComputationGraph net) {
-        if (net.getConfiguration() == null || net.params() == null) {
-            throw new IllegalArgumentException("the network must be initialised (init()) before it can be lowered");
-        }
         return new GraphLowering(net, false).run();
     }
 
@@ -104,9 +104,6 @@ public final class GraphLowering {
      *                                  dropout on a layer's input, dropout schedules, max pooling, other losses, …)
      */
     public static LoweredNetwork lowerForTraining(ComputationGraph net) {
-        if (net.getConfiguration() == null || net.params() == null) {
-            throw new IllegalArgumentException("the network must be initialised (init()) before it can be lowered");
-        }
         LoweredNetwork lowered = new GraphLowering(net, true).run();
         if (lowered.outputs().size() != 1 || !(lowered.ops().get(lowered.ops().size() - 1)
                 instanceof LoweredOp.Dense d && d.softmax() && d.output().equals(lowered.outputs().get(0)))) {

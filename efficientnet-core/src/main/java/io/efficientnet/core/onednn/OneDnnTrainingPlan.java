@@ -558,10 +558,6 @@ final class OneDnnTrainingPlan implements PlanCache.Plan {
             backward.add(exec(natives.keep(new binary(natives.keep(new binary.primitive_desc(pd2, eng)))),
                     natives.args(DNNL_ARG_SRC_0, dy, DNNL_ARG_SRC_1, x.mem, DNNL_ARG_DST, prod)));
             accumulate(x, dx, x.desc);
-            if (x.dims[2] * x.dims[3] == 1) {
-                accumulate(scale, prod, x.desc); // a 1×1 map: nothing to sum (oneDNN refuses an empty reduction)
-                return;
-            }
             // the sum over the map as average pooling (oneDNN's jit kernel; its reduction primitive is a reference
             // loop on blocked layouts, ~200 ms per B0 step) scaled by H·W
             long[] kernel = {x.dims[2], x.dims[3]};
