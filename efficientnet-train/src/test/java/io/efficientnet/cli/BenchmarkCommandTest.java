@@ -90,11 +90,14 @@ class BenchmarkCommandTest {
         assertEquals(2, j.get("iterationMs").size());
         assertTrue(j.get("engine").asText().startsWith("oneDNN 2.5.2"), j.toString());
         assertTrue(j.get("oneDnnPrimitives").asText().contains("jit"), j.toString());
+        assertTrue(j.get("oneDnnIsa").asText().matches("avx512.*|avx2.*|avx|sse41"), j.toString());
+        assertEquals(0, j.get("oneDnnReferenceKernels").size(), j.toString());
         assertTrue(j.get("oneDnnActivationMiB").asDouble() > 0, j.toString());
         // training steps: the benchmark checks the engine's loss against DL4J's after timing
         JsonNode t = json("--mode", "train", "--engine", "onednn");
         assertTrue(t.get("imagesPerSecondMedian").asDouble() > 0);
         assertTrue(t.get("engine").asText().contains("OneDnnTraining"), t.toString());
+        assertEquals(0, t.get("oneDnnReferenceKernels").size(), t.toString());
         assertTrue(t.get("optimizer").asText().contains("SGD"), t.toString());
         for (String[] bad : new String[][] {{"--mode", "train", "--engine", "onednn", "--shards", "2"},
                 {"--engine", "onednn", "--shards", "2"}, {"--engine", "onednn", "--profile"}}) {

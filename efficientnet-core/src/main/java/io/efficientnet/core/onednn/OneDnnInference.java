@@ -34,9 +34,9 @@ public final class OneDnnInference implements AutoCloseable {
     private final PlanCache<OneDnnPlan> plans;
     private boolean closed;
 
-    private OneDnnInference(LoweredNetwork lowered) {
+    private OneDnnInference(LoweredNetwork lowered, ActivationLayout layout) {
         this.lowered = lowered;
-        this.plans = new PlanCache<>(PLANS, (shape, eng, strm) -> new OneDnnPlan(lowered, shape, eng, strm));
+        this.plans = new PlanCache<>(PLANS, (shape, eng, strm) -> new OneDnnPlan(lowered, shape, layout, eng, strm));
     }
 
     /**
@@ -46,11 +46,16 @@ public final class OneDnnInference implements AutoCloseable {
      * @throws IllegalStateException    where oneDNN's native library cannot be loaded
      */
     public static OneDnnInference of(ComputationGraph net) {
+        return of(net, ActivationLayout.BLOCKED);
+    }
+
+    /** {@link #of(ComputationGraph)} with activations kept in {@code layout} where oneDNN has jit kernels for it. */
+    static OneDnnInference of(ComputationGraph net, ActivationLayout layout) {
         LoweredNetwork lowered = GraphLowering.lower(net);
         unavailableReason().ifPresent(why -> {
             throw new IllegalStateException("the oneDNN engine is not available here: " + why);
         });
-        return new OneDnnInference(lowered);
+        return new OneDnnInference(lowered, layout);
     }
 
     /** Why oneDNN's native library cannot be used here, or empty when it can. */
@@ -65,6 +70,24 @@ public final class OneDnnInference implements AutoCloseable {
         });
         org.bytedeco.dnnl.dnnl_version_t v = org.bytedeco.dnnl.global.dnnl.dnnl_version();
         return v.major() + "." + v.minor() + "." + v.patch();
+    }
+
+    /**
+     * The instruction set oneDNN runs on this CPU, e.g. {@code avx512_core} or {@code avx2} (lowered by the
+     * environment variable {@code ONEDNN_MAX_CPU_ISA}).
+     */
+    public static String isa() {
+        version();
+        return ActivationLayout.isaName();
+    }
+
+    /**
+     * The entries of an {@link #implementations} (or {@link OneDnnTraining#implementations}) list whose kernel is one
+     * of oneDNN's reference loops (none, unless oneDNN lacks a jit kernel on this CPU for every format tried).
+     */
+    public static List<String> referenceKernels(List<String> implementations) {
+        return implementations.stream().filter(s -> KernelChoice.isReference(s.substring(s.lastIndexOf(' ') + 1)))
+                .toList();
     }
 
     /** The network as the engine runs it. */

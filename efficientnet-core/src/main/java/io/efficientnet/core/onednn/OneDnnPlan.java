@@ -11,7 +11,7 @@ import org.bytedeco.dnnl.pooling_forward;
 import org.bytedeco.dnnl.post_ops;
 import org.bytedeco.dnnl.primitive;
 import org.bytedeco.dnnl.primitive_attr;
-import org.bytedeco.dnnl.primitive_desc;
+import org.bytedeco.dnnl.primitive_desc_base;
 import org.bytedeco.dnnl.reorder;
 import org.bytedeco.dnnl.softmax_forward;
 import org.bytedeco.dnnl.stream;
@@ -75,6 +75,7 @@ final class OneDnnPlan implements PlanCache.Plan {
 
     private final engine eng;
     private final stream strm;
+    private final ActivationLayout layout;
     private final BufferPool pool = new BufferPool();
     private final NativeScope natives = new NativeScope();
     private final List<Step> steps = new ArrayList<>();
@@ -83,9 +84,10 @@ final class OneDnnPlan implements PlanCache.Plan {
     private final memory inputMem;
     private final List<Output> outputs = new ArrayList<>();
 
-    OneDnnPlan(LoweredNetwork net, long[] inputShape, engine eng, stream strm) {
+    OneDnnPlan(LoweredNetwork net, long[] inputShape, ActivationLayout layout, engine eng, stream strm) {
         this.eng = eng;
         this.strm = strm;
+        this.layout = layout;
         if (inputShape.length != 4 || inputShape[1] != net.inputChannels()) {
             throw new IllegalArgumentException("input shape " + Arrays.toString(inputShape) + ": expected [N, "
                     + net.inputChannels() + ", H, W]");
@@ -212,17 +214,8 @@ final class OneDnnPlan implements PlanCache.Plan {
         long[] wDims = g == 1 ? new long[] {c.outChannels(), c.inChannels(), c.kernelH(), c.kernelW()}
                 : new long[] {g, c.outChannels() / g, c.inChannels() / g, c.kernelH(), c.kernelW()};
         long[] dstDims = {n, c.outChannels(), oh, ow};
-        memory.desc srcAny = natives.keep(new memory.desc(src.dims, F32, memory.format_tag.any));
         memory.desc wAny = natives.keep(new memory.desc(wDims, F32, memory.format_tag.any));
-        memory.desc dstAny = natives.keep(new memory.desc(dstDims, F32, memory.format_tag.any));
         long[] strides = {c.strideH(), c.strideW()};
-        convolution_forward.desc d = c.bias() == null
-                ? natives.keep(new convolution_forward.desc(prop_kind.forward_inference,
-                        algorithm.convolution_direct, srcAny, wAny, dstAny, strides, padL, padR))
-                : natives.keep(new convolution_forward.desc(prop_kind.forward_inference,
-                        algorithm.convolution_direct, srcAny,
-                        wAny, natives.keep(new memory.desc(new long[] {c.outChannels()}, F32, memory.format_tag.x)),
-                                dstAny, strides, padL, padR));
         post_ops po = natives.keep(new post_ops());
         appendEltwise(po, c.activation());
         if (c.addend() != null) {
@@ -230,7 +223,19 @@ final class OneDnnPlan implements PlanCache.Plan {
         }
         primitive_attr attr = natives.keep(new primitive_attr());
         attr.set_post_ops(po);
-        convolution_forward.primitive_desc pd = natives.keep(new convolution_forward.primitive_desc(d, attr, eng));
+        // the network input stays in its plain format: the first convolution reads it as it is
+        boolean plainInput = src.mem == inputMem;
+        convolution_forward.primitive_desc pd = KernelChoice.choose(c.name(), layout, tag -> {
+            memory.desc srcDesc = plainInput ? src.desc : desc(src.dims, tag);
+            memory.desc dstDesc = desc(dstDims, tag);
+            convolution_forward.desc d = c.bias() == null
+                    ? natives.keep(new convolution_forward.desc(prop_kind.forward_inference,
+                            algorithm.convolution_direct, srcDesc, wAny, dstDesc, strides, padL, padR))
+                    : natives.keep(new convolution_forward.desc(prop_kind.forward_inference,
+                            algorithm.convolution_direct, srcDesc, wAny, desc(new long[] {c.outChannels()},
+                                    memory.format_tag.x), dstDesc, strides, padL, padR));
+            return natives.keep(new convolution_forward.primitive_desc(d, attr, eng));
+        });
 
         Tensor in = src;
         if (!src.desc.equals(pd.src_desc())) {
@@ -251,8 +256,7 @@ final class OneDnnPlan implements PlanCache.Plan {
                 addend.buffer = null;
             } else {
                 dst = allocate(dstDims, pd.dst_desc());
-                step(c.name() + " (residual copy)", natives.keep(new reorder(addend.mem, dst.mem)),
-                        natives.args(DNNL_ARG_FROM, addend.mem, DNNL_ARG_TO, dst.mem), "reorder");
+                reorderStep(c.name() + " (residual copy)", addend.mem, dst.mem);
             }
         } else {
             dst = allocate(dstDims, pd.dst_desc());
@@ -283,17 +287,23 @@ final class OneDnnPlan implements PlanCache.Plan {
     }
 
     private void pool(LoweredOp.GlobalPool p) {
-        Tensor src = require4d(p.input(), -1);
-        long[] dstDims = {src.dims[0], src.dims[1], 1, 1};
-        memory.desc dstAny = natives.keep(new memory.desc(dstDims, F32, memory.format_tag.any));
-        pooling_forward.desc d = natives.keep(new pooling_forward.desc(prop_kind.forward_inference,
-                p.max() ? algorithm.pooling_max : algorithm.pooling_avg_exclude_padding, src.desc, dstAny,
-                new long[] {1, 1}, new long[] {src.dims[2], src.dims[3]}, new long[] {0, 0}, new long[] {0, 0}));
-        pooling_forward.primitive_desc pd = natives.keep(new pooling_forward.primitive_desc(d, eng));
+        Tensor given = require4d(p.input(), -1);
+        long[] dstDims = {given.dims[0], given.dims[1], 1, 1};
+        pooling_forward.primitive_desc pd = KernelChoice.choose(p.name(), layout, tag -> {
+            pooling_forward.desc d = natives.keep(new pooling_forward.desc(prop_kind.forward_inference,
+                    p.max() ? algorithm.pooling_max : algorithm.pooling_avg_exclude_padding, desc(given.dims, tag),
+                    desc(dstDims, tag), new long[] {1, 1}, new long[] {given.dims[2], given.dims[3]},
+                    new long[] {0, 0}, new long[] {0, 0}));
+            return natives.keep(new pooling_forward.primitive_desc(d, eng));
+        });
+        Tensor src = inFormat(given, pd.src_desc(), p.name());
         Tensor dst = allocate(dstDims, pd.dst_desc());
         dst.collapsed = p.collapse();
         step(p.name(), natives.keep(new pooling_forward(pd)), natives.args(DNNL_ARG_SRC, src.mem, DNNL_ARG_DST,
                 dst.mem), impl(pd));
+        if (src != given) {
+            release(src);
+        }
         tensors.put(p.output(), dst);
     }
 
@@ -306,11 +316,19 @@ final class OneDnnPlan implements PlanCache.Plan {
             throw new IllegalArgumentException("cannot " + (broadcast ? "scale " : "add ") + Arrays.toString(src0.dims)
                     + " by " + Arrays.toString(src1.dims));
         }
-        binary.desc d = natives.keep(new binary.desc(alg, src0.desc, src1.desc, src0.desc));
-        binary.primitive_desc pd = natives.keep(new binary.primitive_desc(d, eng));
-        Tensor dst = inPlaceOrNew(a, src0, index);
-        step(label, natives.keep(new binary(pd)), natives.args(DNNL_ARG_SRC_0, src0.mem, DNNL_ARG_SRC_1, src1.mem,
+        binary.primitive_desc pd = KernelChoice.choose(label, layout, tag -> {
+            memory.desc d0 = desc(src0.dims, tag);
+            binary.desc d = natives.keep(new binary.desc(alg, d0, desc(src1.dims, tag), d0));
+            return natives.keep(new binary.primitive_desc(d, eng));
+        });
+        Tensor in0 = inFormat(src0, pd.src0_desc(), label);
+        Tensor in1 = inFormat(src1, pd.src1_desc(), label);
+        Tensor dst = in0 != src0 ? in0 : inPlaceOrNew(a, src0, index);
+        step(label, natives.keep(new binary(pd)), natives.args(DNNL_ARG_SRC_0, in0.mem, DNNL_ARG_SRC_1, in1.mem,
                 DNNL_ARG_DST, dst.mem), impl(pd));
+        if (in1 != src1) {
+            release(in1);
+        }
         tensors.put(output, dst);
     }
 
@@ -319,6 +337,7 @@ final class OneDnnPlan implements PlanCache.Plan {
         eltwise_forward.desc d = natives.keep(new eltwise_forward.desc(prop_kind.forward_inference,
                 algorithmOf(a.activation()), src.desc, alpha(a.activation()), beta(a.activation())));
         eltwise_forward.primitive_desc pd = natives.keep(new eltwise_forward.primitive_desc(d, eng));
+        // element-wise kernels are jit in every format
         Tensor dst = inPlaceOrNew(a.input(), src, index);
         dst.collapsed = src.collapsed;
         step(a.name(), natives.keep(new eltwise_forward(pd)), natives.args(DNNL_ARG_SRC, src.mem, DNNL_ARG_DST,
@@ -369,8 +388,7 @@ final class OneDnnPlan implements PlanCache.Plan {
         memory.desc plain = natives.keep(new memory.desc(t.dims, F32, t.dims.length == 4 ? memory.format_tag.nchw
                 : memory.format_tag.nc));
         memory out = natives.keep(new memory(plain, eng, (Pointer) null));
-        step("output", natives.keep(new reorder(t.mem, out)), natives.args(DNNL_ARG_FROM, t.mem, DNNL_ARG_TO, out),
-                "reorder");
+        reorderStep("output", t.mem, out);
         outputs.add(new Output(shape, out));
     }
 
@@ -412,9 +430,27 @@ final class OneDnnPlan implements PlanCache.Plan {
 
     private Tensor reorderInto(Tensor src, memory.desc desc, String label) {
         Tensor t = allocate(src.dims, desc);
-        step(label, natives.keep(new reorder(src.mem, t.mem)), natives.args(DNNL_ARG_FROM, src.mem, DNNL_ARG_TO,
-                t.mem), "reorder");
+        reorderStep(label, src.mem, t.mem);
         return t;
+    }
+
+    /** {@code t} itself when it has format {@code desc}, else a new tensor it is reordered into before the op. */
+    private Tensor inFormat(Tensor t, memory.desc desc, String op) {
+        if (t.desc.equals(desc)) {
+            return t;
+        }
+        Tensor r = reorderInto(t, desc, op + " (input reorder)");
+        r.collapsed = t.collapsed;
+        return r;
+    }
+
+    private void reorderStep(String label, memory from, memory to) {
+        reorder.primitive_desc pd = natives.keep(new reorder.primitive_desc(from, to));
+        step(label, natives.keep(new reorder(pd)), natives.args(DNNL_ARG_FROM, from, DNNL_ARG_TO, to), impl(pd));
+    }
+
+    private memory.desc desc(long[] dims, memory.format_tag tag) {
+        return natives.keep(new memory.desc(dims, F32, tag));
     }
 
     private void release(Tensor t) {
@@ -446,8 +482,8 @@ final class OneDnnPlan implements PlanCache.Plan {
         steps.add(new Step(label, p, args, impl));
     }
 
-    private static String impl(primitive_desc pd) {
-        return pd.impl_info_str().getString();
+    private static String impl(primitive_desc_base pd) {
+        return KernelChoice.impl(pd);
     }
 
     private static void appendEltwise(post_ops po, Eltwise e) {

@@ -14,6 +14,7 @@ import org.nd4j.linalg.dataset.api.DataSet;
 import org.nd4j.linalg.factory.Nd4j;
 
 import java.util.Arrays;
+import java.util.List;
 
 /**
  * Training steps of a DL4J EfficientNet computed by oneDNN primitives in oneDNN's blocked layouts instead of DL4J's
@@ -47,13 +48,13 @@ public final class OneDnnTraining implements AutoCloseable {
     private final PlanCache<OneDnnTrainingPlan> plans;
     private boolean closed;
 
-    private OneDnnTraining(ComputationGraph model, LoweredNetwork lowered) {
+    private OneDnnTraining(ComputationGraph model, LoweredNetwork lowered, ActivationLayout layout) {
         this.model = model;
         this.lowered = lowered;
         this.update = new ModelUpdate(model);
         NetworkViews views = new NetworkViews();
-        this.plans = new PlanCache<>(PLANS, (shape, eng, strm) -> new OneDnnTrainingPlan(lowered, shape, views, eng,
-                strm));
+        this.plans = new PlanCache<>(PLANS, (shape, eng, strm) -> new OneDnnTrainingPlan(lowered, shape, views, layout,
+                eng, strm));
     }
 
     /**
@@ -63,6 +64,11 @@ public final class OneDnnTraining implements AutoCloseable {
      * @throws IllegalStateException    where oneDNN's native library cannot be loaded
      */
     public static OneDnnTraining of(ComputationGraph model) {
+        return of(model, ActivationLayout.BLOCKED);
+    }
+
+    /** {@link #of(ComputationGraph)} with activations kept in {@code layout} where oneDNN has jit kernels for it. */
+    static OneDnnTraining of(ComputationGraph model, ActivationLayout layout) {
         if (model.getConfiguration() != null && model.getConfiguration().getDataType() != DataType.FLOAT) {
             throw new IllegalArgumentException("the oneDNN training engine trains float32 networks, this one is "
                     + model.getConfiguration().getDataType());
@@ -71,7 +77,7 @@ public final class OneDnnTraining implements AutoCloseable {
         OneDnnInference.unavailableReason().ifPresent(why -> {
             throw new IllegalStateException("the oneDNN engine is not available here: " + why);
         });
-        return new OneDnnTraining(model, lowered);
+        return new OneDnnTraining(model, lowered, layout);
     }
 
     /** The network as the engine trains it. */
@@ -122,6 +128,14 @@ public final class OneDnnTraining implements AutoCloseable {
         double score = loss + model.calcRegularizationScore(true);
         update.apply(score, (int) n);
         return score;
+    }
+
+    /**
+     * oneDNN's implementation of each primitive of a step for {@code inputShape} (building the plan if needed), e.g.
+     * {@code "block2a_dwconv (backward): convolution jit_dw:avx2"}.
+     */
+    public synchronized List<String> implementations(long... inputShape) {
+        return plans.get(inputShape).implementations();
     }
 
     /** Bytes of activation and gradient buffers of the plan for {@code inputShape} (building it if needed). */

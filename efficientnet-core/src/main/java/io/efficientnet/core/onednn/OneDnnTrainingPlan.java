@@ -95,6 +95,7 @@ final class OneDnnTrainingPlan implements PlanCache.Plan {
 
     private final engine eng;
     private final stream strm;
+    private final ActivationLayout layout;
     private final Views views;
     private final long classes;
     private final NativeScope natives = new NativeScope();
@@ -106,6 +107,8 @@ final class OneDnnTrainingPlan implements PlanCache.Plan {
     private final Map<String, Tensor> tensors = new HashMap<>();
     /** The forward primitive of each activation's output (its backward needs it as a hint). */
     private final Map<Tensor, eltwise_forward.primitive_desc> eltwisePds = new HashMap<>();
+    /** The input each activation's forward primitive read (its backward reads it too). */
+    private final Map<Tensor, Tensor> eltwiseInputs = new HashMap<>();
     /** Gradients started by a first contribution that {@link #contributed} has not yet seen. */
     private final Map<Tensor, memory> pendingFirst = new HashMap<>();
     private final memory inputMem;
@@ -113,9 +116,14 @@ final class OneDnnTrainingPlan implements PlanCache.Plan {
     /** Per-op backward builders, run in reverse order once the forward pass is built. */
     private final List<Backward> backwardBuilders = new ArrayList<>();
 
-    /** Builds the backward steps of one op whose forward output is {@code output}. */
-    private record Backward(Tensor output, Runnable build) {
+    /** Builds the backward steps of op {@code op} whose forward output is {@code output}. */
+    private record Backward(String op, Tensor output, Runnable build) {
     }
+
+    /** The op whose steps are being built (for {@link #implementations}). */
+    private String building = "input";
+    /** Each primitive's op and oneDNN implementation, in the order they were built. */
+    private final List<String> implementations = new ArrayList<>();
 
     /** Buffers of memories from {@link #newMemory}, to hand back once a backward step no longer needs them. */
     private final Map<memory, BufferPool.Buffer> buffers = new java.util.IdentityHashMap<>();
@@ -129,9 +137,11 @@ final class OneDnnTrainingPlan implements PlanCache.Plan {
     private SplittableRandom random = new SplittableRandom(0);
     private double loss;
 
-    OneDnnTrainingPlan(LoweredNetwork net, long[] inputShape, Views views, engine eng, stream strm) {
+    OneDnnTrainingPlan(LoweredNetwork net, long[] inputShape, Views views, ActivationLayout layout, engine eng,
+                       stream strm) {
         this.eng = eng;
         this.strm = strm;
+        this.layout = layout;
         this.views = views;
         this.inputName = net.input();
         LoweredOp.Dense head = (LoweredOp.Dense) net.ops().get(net.ops().size() - 1);
@@ -148,6 +158,7 @@ final class OneDnnTrainingPlan implements PlanCache.Plan {
             tensors.put(net.input(), new Tensor(inputShape.clone(), inDesc, inputMem));
             for (LoweredOp op : net.ops()) {
                 try {
+                    building = op.name();
                     build(op);
                 } catch (RuntimeException e) {
                     throw new IllegalArgumentException("op '" + op.name() + "' (" + op.getClass().getSimpleName()
@@ -161,6 +172,11 @@ final class OneDnnTrainingPlan implements PlanCache.Plan {
             close();
             throw e;
         }
+    }
+
+    /** oneDNN's implementation of each primitive, e.g. {@code block2a_dwconv: convolution jit_dw:avx2}. */
+    List<String> implementations() {
+        return List.copyOf(implementations);
     }
 
     /** Bytes of activation and gradient buffers. */
@@ -201,7 +217,7 @@ final class OneDnnTrainingPlan implements PlanCache.Plan {
             Tensor src = tensor(a.input());
             Tensor out = eltwise(src, a.activation());
             tensors.put(a.output(), out);
-            backwardBuilders.add(new Backward(out, () -> activationBackward(src, out, a.activation())));
+            backwardBuilders.add(backwardOf(out, () -> activationBackward(src, out, a.activation())));
         } else if (op instanceof LoweredOp.Dropout d) {
             dropout(d);
         } else if (op instanceof LoweredOp.GlobalPool p) {
@@ -231,12 +247,17 @@ final class OneDnnTrainingPlan implements PlanCache.Plan {
         boolean bias = c.bias() != null;
         memory.desc biasDesc = bias ? vectorDesc(c.outChannels()) : null;
         memory.desc wAny = any(wDims);
-        convolution_forward.desc d = bias
-                ? natives.keep(new convolution_forward.desc(prop_kind.forward_training, algorithm.convolution_direct,
-                        any(src.dims), wAny, biasDesc, any(dstDims), strides, padL, padR))
-                : natives.keep(new convolution_forward.desc(prop_kind.forward_training, algorithm.convolution_direct,
-                        any(src.dims), wAny, any(dstDims), strides, padL, padR));
-        convolution_forward.primitive_desc pd = natives.keep(new convolution_forward.primitive_desc(d, eng));
+        boolean plainInput = src.mem == inputMem; // the first convolution reads the input as it is
+        convolution_forward.primitive_desc pd = KernelChoice.choose(c.name(), layout, tag -> {
+            memory.desc srcDesc = plainInput ? src.desc : desc(src.dims, tag);
+            convolution_forward.desc d = bias
+                    ? natives.keep(new convolution_forward.desc(prop_kind.forward_training,
+                            algorithm.convolution_direct, srcDesc, wAny, biasDesc, desc(dstDims, tag), strides, padL,
+                            padR))
+                    : natives.keep(new convolution_forward.desc(prop_kind.forward_training,
+                            algorithm.convolution_direct, srcDesc, wAny, desc(dstDims, tag), strides, padL, padR));
+            return natives.keep(new convolution_forward.primitive_desc(d, eng));
+        });
         Tensor in = asFormat(src, pd.src_desc(), forward);
         // the layer's weights, refreshed from the network's parameters at every step
         INDArray wParam = views.param(c.name(), "W");
@@ -255,7 +276,7 @@ final class OneDnnTrainingPlan implements PlanCache.Plan {
         tensors.put(c.output(), out);
         boolean needsInputGradient = !c.input().equals(inputName);
 
-        backwardBuilders.add(new Backward(out, () -> {
+        backwardBuilders.add(backwardOf(out, () -> {
             if (out.diff == null) {
                 return; // nothing downstream reached this convolution
             }
@@ -387,7 +408,7 @@ final class OneDnnTrainingPlan implements PlanCache.Plan {
         Tensor out = b.swish() ? eltwise(dst, Eltwise.SWISH) : dst;
         tensors.put(b.output(), out);
 
-        backwardBuilders.add(new Backward(out, () -> {
+        backwardBuilders.add(backwardOf(out, () -> {
             if (out.diff == null) {
                 return;
             }
@@ -410,29 +431,40 @@ final class OneDnnTrainingPlan implements PlanCache.Plan {
     }
 
     /** {@code act(src)} into a new tensor; its backward is built by the caller ({@link #eltwiseBackward}). */
-    private Tensor eltwise(Tensor src, Eltwise e) {
-        eltwise_forward.desc d = natives.keep(new eltwise_forward.desc(prop_kind.forward_training,
-                OneDnnPlan.algorithmOf(e), src.desc, OneDnnPlan.alpha(e), OneDnnPlan.beta(e)));
-        eltwise_forward.primitive_desc pd = natives.keep(new eltwise_forward.primitive_desc(d, eng));
-        Tensor dst = allocate(src.dims, src.desc);
+    private Tensor eltwise(Tensor given, Eltwise e) {
+        eltwise_forward.primitive_desc pd = given.dims.length != 4 ? eltwiseForward(given.desc, e)
+                : KernelChoice.choose(building, layout, tag -> eltwiseForward(desc(given.dims, tag), e));
+        Tensor src = asFormat(given, pd.src_desc(), forward);
+        Tensor dst = allocate(src.dims, pd.dst_desc());
         dst.collapsed = src.collapsed;
         forward.add(exec(natives.keep(new eltwise_forward(pd)), natives.args(DNNL_ARG_SRC, src.mem, DNNL_ARG_DST,
                 dst.mem)));
         eltwisePds.put(dst, pd);
+        eltwiseInputs.put(dst, src);
         return dst;
     }
 
-    /** The gradient at {@code src} of {@code out = act(src)}, given {@code out}'s gradient (in a new memory). */
+    private eltwise_forward.primitive_desc eltwiseForward(memory.desc src, Eltwise e) {
+        eltwise_forward.desc d = natives.keep(new eltwise_forward.desc(prop_kind.forward_training,
+                OneDnnPlan.algorithmOf(e), src, OneDnnPlan.alpha(e), OneDnnPlan.beta(e)));
+        return natives.keep(new eltwise_forward.primitive_desc(d, eng));
+    }
+
+    /**
+     * The gradient at {@code src} of {@code out = act(src)}, given {@code out}'s gradient: a new memory in
+     * {@code src}'s format.
+     */
     private memory eltwiseBackward(Tensor src, Tensor out, Eltwise e) {
-        eltwise_backward.desc d = natives.keep(new eltwise_backward.desc(OneDnnPlan.algorithmOf(e), src.desc, src.desc,
+        Tensor in = eltwiseInputs.get(out); // src, or src reordered for a jit kernel
+        eltwise_backward.desc d = natives.keep(new eltwise_backward.desc(OneDnnPlan.algorithmOf(e), in.desc, in.desc,
                 OneDnnPlan.alpha(e), OneDnnPlan.beta(e)));
         eltwise_backward.primitive_desc pd = natives.keep(new eltwise_backward.primitive_desc(d, eng,
                 eltwisePds.get(out)));
-        memory dOut = convert(out.diff, out.diffDesc, src.desc);
-        memory dSrc = newMemory(src.desc);
-        backward.add(exec(natives.keep(new eltwise_backward(pd)), natives.args(DNNL_ARG_SRC, src.mem,
-                DNNL_ARG_DIFF_DST, dOut, DNNL_ARG_DIFF_SRC, dSrc)));
-        return dSrc;
+        memory dOut = convert(out.diff, out.diffDesc, in.desc);
+        memory dIn = newMemory(in.desc);
+        backward.add(exec(natives.keep(new eltwise_backward(pd)), natives.args(DNNL_ARG_SRC, in.mem,
+                DNNL_ARG_DIFF_DST, dOut, DNNL_ARG_DIFF_SRC, dIn)));
+        return convert(dIn, in.desc, src.desc);
     }
 
     /** The backward of a stand-alone {@link LoweredOp.Activation}: its input's gradient contribution. */
@@ -465,7 +497,7 @@ final class OneDnnTrainingPlan implements PlanCache.Plan {
             applyMask(src.mem, dst.mem, mask, d.perExample(), perExample, elements);
         });
         tensors.put(d.output(), dst);
-        backwardBuilders.add(new Backward(dst, () -> {
+        backwardBuilders.add(backwardOf(dst, () -> {
             if (dst.diff == null) {
                 return;
             }
@@ -508,24 +540,32 @@ final class OneDnnTrainingPlan implements PlanCache.Plan {
         forward.add(exec(natives.keep(new pooling_forward(pd)), natives.args(DNNL_ARG_SRC, src.mem, DNNL_ARG_DST,
                 dst.mem)));
         tensors.put(p.output(), dst);
-        backwardBuilders.add(new Backward(dst, () -> {
+        backwardBuilders.add(backwardOf(dst, () -> {
             if (dst.diff == null) {
                 return;
             }
             if (src.diff != null) {
                 // src's gradient so far plus dy / (H·W) broadcast over the map: one jit binary add in place
                 // (oneDNN's pooling backward for large global windows is a reference loop: ~30 ms per 56×56 map)
+                binary.primitive_desc add = KernelChoice.choose(building, layout, tag -> {
+                    memory.desc sum = desc(src.dims, tag);
+                    return natives.keep(new binary.primitive_desc(natives.keep(new binary.desc(algorithm.binary_add,
+                            sum, desc(dst.dims, tag), sum)), eng));
+                });
                 memory scaled = newMemory(dst.diffDesc);
                 backward.add(scaleStep(dst.diff, scaled, dst.diffDesc, (float) (1.0 / (src.dims[2] * src.dims[3]))));
-                binary.desc add = natives.keep(new binary.desc(algorithm.binary_add, src.diffDesc, dst.diffDesc,
-                        src.diffDesc));
-                backward.add(exec(natives.keep(new binary(natives.keep(new binary.primitive_desc(add, eng)))),
-                        natives.args(DNNL_ARG_SRC_0, src.diff, DNNL_ARG_SRC_1, scaled, DNNL_ARG_DST, src.diff)));
+                memory sum = convert(src.diff, src.diffDesc, add.src0_desc());
+                backward.add(exec(natives.keep(new binary(add)), natives.args(DNNL_ARG_SRC_0, sum, DNNL_ARG_SRC_1,
+                        convert(scaled, dst.diffDesc, add.src1_desc()), DNNL_ARG_DST, sum)));
+                if (sum != src.diff) {
+                    backward.add(reorderStep(sum, src.diff));
+                }
                 return;
             }
-            pooling_backward.desc bd = natives.keep(new pooling_backward.desc(algorithm.pooling_avg_exclude_padding,
-                    any(src.dims), dst.desc, ones, kernel, zeros, zeros));
-            pooling_backward.primitive_desc bpd = natives.keep(new pooling_backward.primitive_desc(bd, eng, pd));
+            pooling_backward.primitive_desc bpd = KernelChoice.choose(building, layout, tag -> natives.keep(
+                    new pooling_backward.primitive_desc(natives.keep(new pooling_backward.desc(
+                            algorithm.pooling_avg_exclude_padding, desc(src.dims, tag), desc(dstDims, tag), ones,
+                            kernel, zeros, zeros)), eng, pd)));
             memory dDst = convert(dst.diff, dst.diffDesc, bpd.diff_dst_desc());
             memory dSrc = contributionTarget(src, bpd.diff_src_desc());
             backward.add(exec(natives.keep(new pooling_backward(bpd)), natives.args(DNNL_ARG_DIFF_DST, dDst,
@@ -535,15 +575,21 @@ final class OneDnnTrainingPlan implements PlanCache.Plan {
     }
 
     private void channelScale(LoweredOp.ChannelScale s) {
-        Tensor x = require4d(s.input(), -1);
-        Tensor scale = require4d(s.scale(), x.dims[1]);
-        binary.desc d = natives.keep(new binary.desc(algorithm.binary_mul, x.desc, scale.desc, x.desc));
-        binary.primitive_desc pd = natives.keep(new binary.primitive_desc(d, eng));
+        Tensor given = require4d(s.input(), -1);
+        Tensor givenScale = require4d(s.scale(), given.dims[1]);
+        binary.primitive_desc pd = KernelChoice.choose(s.name(), layout, tag -> {
+            memory.desc xDesc = desc(given.dims, tag);
+            binary.desc d = natives.keep(new binary.desc(algorithm.binary_mul, xDesc, desc(givenScale.dims, tag),
+                    xDesc));
+            return natives.keep(new binary.primitive_desc(d, eng));
+        });
+        Tensor x = asFormat(given, pd.src0_desc(), forward);
+        Tensor scale = asFormat(givenScale, pd.src1_desc(), forward);
         Tensor dst = allocate(x.dims, x.desc);
         forward.add(exec(natives.keep(new binary(pd)), natives.args(DNNL_ARG_SRC_0, x.mem, DNNL_ARG_SRC_1, scale.mem,
                 DNNL_ARG_DST, dst.mem)));
         tensors.put(s.output(), dst);
-        backwardBuilders.add(new Backward(dst, () -> {
+        backwardBuilders.add(backwardOf(dst, () -> {
             if (dst.diff == null) {
                 return;
             }
@@ -557,7 +603,7 @@ final class OneDnnTrainingPlan implements PlanCache.Plan {
             memory prod = newMemory(x.desc);
             backward.add(exec(natives.keep(new binary(natives.keep(new binary.primitive_desc(pd2, eng)))),
                     natives.args(DNNL_ARG_SRC_0, dy, DNNL_ARG_SRC_1, x.mem, DNNL_ARG_DST, prod)));
-            accumulate(x, dx, x.desc);
+            accumulate(given, dx, x.desc);
             // the sum over the map as average pooling (oneDNN's jit kernel; its reduction primitive is a reference
             // loop on blocked layouts, ~200 ms per B0 step) scaled by H·W
             long[] kernel = {x.dims[2], x.dims[3]};
@@ -570,7 +616,7 @@ final class OneDnnTrainingPlan implements PlanCache.Plan {
             backward.add(exec(natives.keep(new pooling_forward(spd)), natives.args(DNNL_ARG_SRC, prod, DNNL_ARG_DST,
                     ds)));
             backward.add(scaleStep(ds, ds, spd.dst_desc(), (float) (x.dims[2] * x.dims[3])));
-            accumulate(scale, ds, spd.dst_desc());
+            accumulate(givenScale, ds, spd.dst_desc());
         }));
     }
 
@@ -588,7 +634,7 @@ final class OneDnnTrainingPlan implements PlanCache.Plan {
         forward.add(exec(natives.keep(new binary(pd)), natives.args(DNNL_ARG_SRC_0, x.mem, DNNL_ARG_SRC_1, yIn,
                 DNNL_ARG_DST, dst.mem)));
         tensors.put(a.output(), dst);
-        backwardBuilders.add(new Backward(dst, () -> {
+        backwardBuilders.add(backwardOf(dst, () -> {
             if (dst.diff == null) {
                 return;
             }
@@ -634,7 +680,7 @@ final class OneDnnTrainingPlan implements PlanCache.Plan {
             lossAndGradient(pre, n);
         }
 
-        backwardBuilders.add(new Backward(out, () -> {
+        backwardBuilders.add(backwardOf(out, () -> {
             if (out.diff == null) {
                 return;
             }
@@ -820,6 +866,7 @@ final class OneDnnTrainingPlan implements PlanCache.Plan {
      * reuse those buffers.
      */
     private void buildBackward(Backward b) {
+        building = b.op() + " (backward)";
         builderAllocations = new ArrayList<>();
         b.build().run();
         java.util.Set<memory> inputGradients = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
@@ -856,9 +903,8 @@ final class OneDnnTrainingPlan implements PlanCache.Plan {
     }
 
     private Runnable reorderStep(memory from, memory to) {
-        reorder r = natives.keep(new reorder(from, to));
-        IntMemoryMap args = natives.args(DNNL_ARG_FROM, from, DNNL_ARG_TO, to);
-        return () -> r.execute(strm, args);
+        reorder.primitive_desc pd = natives.keep(new reorder.primitive_desc(from, to));
+        return exec(natives.keep(new reorder(pd)), natives.args(DNNL_ARG_FROM, from, DNNL_ARG_TO, to));
     }
 
     /** A step writing {@code factor · from} to {@code to} (both of format {@code desc}; may be the same memory). */
@@ -870,7 +916,17 @@ final class OneDnnTrainingPlan implements PlanCache.Plan {
     }
 
     private Runnable exec(primitive p, IntMemoryMap args) {
+        implementations.add(building + ": " + p.get_kind().toString().toLowerCase(java.util.Locale.ROOT) + " "
+                + KernelChoice.impl(p));
         return () -> p.execute(strm, args);
+    }
+
+    private Backward backwardOf(Tensor output, Runnable build) {
+        return new Backward(building, output, build);
+    }
+
+    private memory.desc desc(long[] dims, memory.format_tag tag) {
+        return natives.keep(new memory.desc(dims, F32, tag));
     }
 
     private static Pointer address(INDArray view) {

@@ -13,6 +13,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.learning.config.Sgd;
 
+import java.util.Locale;
 import java.util.Map;
 import java.util.Random;
 
@@ -161,6 +162,44 @@ public final class ModelBenchmark {
         net.setLabels(y);
         net.computeGradientAndScore();
         return net.score();
+    }
+
+    /**
+     * Fails unless {@code loss}, one step of the engine {@code engine} on {@code x}/{@code y} without random
+     * regularisation, is what DL4J computes: within 1e-5 of a DL4J float32 training pass (a few float32 roundings of
+     * the sums), or else within what float32 rounding explains. That bound comes from float64 passes: 3× the float32
+     * pass's own distance from the float64 loss, plus 100× how far the float64 loss moves when every parameter and input
+     * value is moved by one float32 rounding (the loss's sensitivity to rounding: a float32 pass rounds again at each of
+     * the network's layers, and its sums of up to thousands of products add ~√K roundings each). Tiny batches whose last maps are 1×1 make batch norm's statistics ill-conditioned, and there
+     * float32 losses legitimately differ by percents between CPUs and kernels; a wrong set-up is off by far more.
+     */
+    static void checkLoss(ComputationGraph net, INDArray x, INDArray y, double loss, String engine) {
+        double float32 = trainingLoss(withoutDropout(net), x, y);
+        if (Math.abs(loss - float32) <= 1e-5 * Math.max(1, Math.abs(float32))) {
+            return;
+        }
+        ComputationGraph exact = withoutDropout(net).convertDataType(DataType.DOUBLE);
+        INDArray x64 = x.castTo(DataType.DOUBLE);
+        INDArray y64 = y.castTo(DataType.DOUBLE);
+        double reference = trainingLoss(exact, x64, y64);
+        exact.setParams(roundingPerturbed(exact.params(), 1));
+        double sensitivity = Math.abs(trainingLoss(exact, roundingPerturbed(x64, 2), y64) - reference);
+        double tolerance = 3 * Math.abs(float32 - reference) + 100 * sensitivity + 1e-5 * Math.abs(reference);
+        if (!(Math.abs(loss - reference) <= tolerance)) {
+            throw new IllegalStateException(String.format(Locale.ROOT, "%s's loss %.6g differs from DL4J's float64 "
+                    + "loss %.6g by more than float32 rounding explains (%.3g; DL4J's float32 loss: %.6g)", engine,
+                    loss, reference, tolerance, float32));
+        }
+    }
+
+    /** {@code a} (float64) with every value moved by one float32 rounding: × (1 ± 2⁻²⁴), random signs. */
+    private static INDArray roundingPerturbed(INDArray a, long seed) {
+        double[] v = a.dup().data().asDouble();
+        java.util.SplittableRandom random = new java.util.SplittableRandom(seed);
+        for (int i = 0; i < v.length; i++) {
+            v[i] *= 1 + (random.nextBoolean() ? 1 : -1) * 0x1p-24;
+        }
+        return Nd4j.createFromArray(v).reshape(a.shape());
     }
 
     /** A copy of {@code net} (own parameters) with dropout and drop-path removed from every layer. */

@@ -38,11 +38,22 @@ public final class OneDnnInferenceBenchmark {
             ModelBenchmark.requireSameOutput(net.output(false, x)[0], first, "oneDNN engine");
             Map<String, Object> n = new LinkedHashMap<>(notes);
             n.put("engine", "oneDNN " + OneDnnInference.version() + " (whole network, blocked layouts)");
-            n.put("oneDnnPrimitives", implementationCounts(engine.implementations(x.shape())));
+            putKernels(n, engine.implementations(x.shape()));
             n.put("oneDnnActivationMiB", engine.activationBytes(x.shape()) / (1024.0 * 1024.0));
             return new BenchmarkResult(model, spec, chw.clone(), net.numParams(), null, timing.ms(), timing.peak(),
                     BackendInfo.current(), null, n);
         }
+    }
+
+    /**
+     * Adds the instruction set oneDNN runs ({@code oneDnnIsa}), the count of primitives per implementation
+     * ({@code oneDnnPrimitives}) and those that are reference loops ({@code oneDnnReferenceKernels}, empty when every
+     * primitive is jit).
+     */
+    static void putKernels(Map<String, Object> notes, List<String> implementations) {
+        notes.put("oneDnnIsa", OneDnnInference.isa());
+        notes.put("oneDnnPrimitives", implementationCounts(implementations));
+        notes.put("oneDnnReferenceKernels", OneDnnInference.referenceKernels(implementations));
     }
 
     /** "jit_1x1:avx2 ×64, jit_dw:avx2 ×16, …": how many primitives use each oneDNN implementation. */
