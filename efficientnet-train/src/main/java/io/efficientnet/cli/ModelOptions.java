@@ -1,7 +1,10 @@
 package io.efficientnet.cli;
 
 import io.efficientnet.core.EfficientNet;
+import io.efficientnet.core.Padding;
 import picocli.CommandLine.Option;
+
+import java.util.Locale;
 
 /** The options that choose a network shape, shared by the commands that build one. */
 public final class ModelOptions {
@@ -21,6 +24,11 @@ public final class ModelOptions {
     @Option(names = "--no-top", description = "no classifier head (global average pooling output)")
     boolean noTop;
 
+    @Option(names = "--padding", defaultValue = "same",
+            description = "same (TensorFlow/Keras weights) or symmetric (PyTorch/torchvision weights) "
+                    + "(default: ${DEFAULT-VALUE})")
+    String padding;
+
     /** A builder configured from the options; throws IllegalArgumentException with the allowed values. */
     public EfficientNet.Builder builder() {
         EfficientNet.Builder b = EfficientNet.builder();
@@ -35,6 +43,11 @@ public final class ModelOptions {
         if (numClasses < 1) {
             throw new IllegalArgumentException("--num-classes must be >= 1, got " + numClasses);
         }
-        return b.numClasses(numClasses).includeTop(!noTop);
+        Padding p = switch (padding.toLowerCase(Locale.ROOT)) {
+            case "same" -> Padding.SAME;
+            case "symmetric" -> Padding.SYMMETRIC;
+            default -> throw new IllegalArgumentException("--padding must be same or symmetric, got '" + padding + "'");
+        };
+        return b.numClasses(numClasses).includeTop(!noTop).padding(p);
     }
 }

@@ -3,6 +3,7 @@ package io.efficientnet.core.onednn;
 import io.efficientnet.core.EfficientNet;
 import io.efficientnet.core.Variant;
 import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -13,14 +14,17 @@ import org.nd4j.linalg.factory.Nd4j;
 import java.util.List;
 
 import static io.efficientnet.core.inference.BatchNormTestSupport.relativeError;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * Every primitive of B0 and B3 plans (inference and training, batch 1 and 8) runs a jit kernel, never one of
  * oneDNN's reference loops, on whatever CPU runs the test, in the default blocked layout and with activations forced
  * to channels-last (the layout AVX-512 convolutions pick by themselves, so that an AVX2 machine exercises it too).
  */
+@Tag("numeric")
 class NoReferenceKernelsTest {
 
     private static ComputationGraph network(Variant v) {
@@ -62,6 +66,15 @@ class NoReferenceKernelsTest {
                 }
             }
         }
+    }
+
+    /** In the lower-ISA test pass, oneDNN and the Vector API really run the instruction set that pass asks for. */
+    @Test
+    void runsTheInstructionSetTheTestPassAsksFor() {
+        String expected = System.getProperty("efficientnet.test.expectedOneDnnIsa");
+        assumeTrue(expected != null, "only in the lower-ISA test pass");
+        assertEquals(expected, OneDnnInference.isa());
+        assertEquals(128, jdk.incubator.vector.FloatVector.SPECIES_PREFERRED.vectorBitSize());
     }
 
     /**

@@ -7,6 +7,7 @@ import org.deeplearning4j.nn.conf.layers.OutputLayer;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.transferlearning.FineTuneConfiguration;
 import org.deeplearning4j.nn.transferlearning.TransferLearning;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.activations.Activation;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -29,6 +30,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * included) and optimizer state, with dropout and drop-path off so that no random masks differ; with them on, training
  * is repeatable from ND4J's seed and lowers the loss.
  */
+@Tag("numeric")
 class OneDnnTrainingTest {
 
     private static EfficientNet.Builder small(IUpdater updater, double dropout, double dropPath, int res) {

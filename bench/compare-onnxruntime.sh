@@ -1,0 +1,138 @@
+#!/usr/bin/env bash
+# Inference throughput of this project's oneDNN engine (`efficientnet benchmark --engine onednn`) against ONNX Runtime
+# Java (the JVM's fastest inference engine) on the same CPU, shapes and thread count: synthetic input, random weights,
+# the same architecture on both sides (torchvision's EfficientNet exported to ONNX, ours built with symmetric padding
+# as torchvision's is). Each round runs every shape once on each side, ours first, each in its own JVM; the table shows
+# the median of the per-run medians and the ratio ours / ONNX Runtime.
+#
+#   bench/compare-onnxruntime.sh [--threads N] [--warmup W] [--iterations K] [--rounds R] [--only TEXT]
+#                                [--output FILE.md] [--quick]
+#
+#   --threads N     OMP_NUM_THREADS for ours, intra-op threads for ONNX Runtime (default 2)
+#   --warmup W      untimed iterations per run (default 10; batch-1 rows 8·W), --iterations K timed ones (default 15;
+#                   batch-1 rows 4·K)
+#   --rounds R      alternate ours and ONNX Runtime R times per shape (default 3)
+#   --only TEXT     run only the rows whose label contains TEXT
+#   --output FILE   also write the table as markdown to FILE, and every run's JSON to FILE with .jsonl appended
+#   --quick         smoke test: 64 px, 1 warm-up + 2 iterations; the numbers mean nothing
+#
+# Shapes: B0 batch 8 @224, B0 batch 1 @224, B3 batch 8 @300. The ONNX files (batch dimension dynamic, input size
+# fixed) come from scripts/export-torchvision-onnx.py (Debian's python3-torch and python3-torchvision, installed with
+# apt-get when missing) into bench/out/; ONNX Runtime Java (com.microsoft.onnxruntime:onnxruntime, a test dependency of
+# efficientnet-core) runs them through io.efficientnet.core.bench.OnnxRuntimeThroughput. Ours runs with whatever oneDNN
+# instruction set the CPU has (set ONEDNN_MAX_CPU_ISA to compare a lower one). Run on an otherwise idle machine.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+python=/usr/bin/python3
+
+threads=2
+warmup=10
+iterations=15
+rounds=3
+output=""
+quick=0
+only=""
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --threads) threads="$2"; shift 2 ;;
+    --warmup) warmup="$2"; shift 2 ;;
+    --iterations) iterations="$2"; shift 2 ;;
+    --rounds) rounds="$2"; shift 2 ;;
+    --output) output="$2"; shift 2 ;;
+    --quick) quick=1; shift ;;
+    --only) only="$2"; shift 2 ;;
+    -h|--help) sed -n '2,24p' "$0"; exit 0 ;;
+    *) echo "compare-onnxruntime: unknown option '$1' (see --help)" >&2; exit 2 ;;
+  esac
+done
+for v in threads iterations rounds; do
+  if ! [[ "${!v}" =~ ^[1-9][0-9]*$ ]]; then
+    echo "compare-onnxruntime: --$v must be a whole number >= 1, got '${!v}'" >&2; exit 2
+  fi
+done
+if ! [[ "$warmup" =~ ^[0-9]+$ ]]; then
+  echo "compare-onnxruntime: --warmup must be a whole number >= 0, got '$warmup'" >&2; exit 2
+fi
+
+if ! "$python" -c 'import torchvision' 2>/dev/null; then
+  echo "compare-onnxruntime: installing Debian's python3-torch and python3-torchvision ..." >&2
+  sudo_cmd=()
+  [[ "$(id -u)" -ne 0 ]] && sudo_cmd=(sudo)
+  "${sudo_cmd[@]}" apt-get update -q >&2
+  "${sudo_cmd[@]}" apt-get install -y -q python3-torch python3-torchvision >&2
+fi
+
+# label|variant|batch|resolution
+if [[ $quick -eq 1 ]]; then
+  shapes=("B0 inference, batch 2, 64 px (quick)|b0|2|64" "B0 inference, batch 1, 64 px (quick)|b0|1|64")
+  warmup=1; iterations=2
+else
+  shapes=("B0 inference, batch 8, 224 px|b0|8|224" "B0 inference, batch 1, 224 px|b0|1|224"
+          "B3 inference, batch 8, 300 px|b3|8|300")
+fi
+
+mkdir -p bench/out
+# one file per variant and resolution: a fixed input size lets ONNX Runtime plan every shape ahead
+for vr in $(printf '%s\n' "${shapes[@]}" | awk -F'|' '{print $2 "-" $4}' | sort -u); do
+  if [[ ! -f "bench/out/torchvision-$vr.onnx" ]]; then
+    "$python" scripts/export-torchvision-onnx.py --variant "${vr%-*}" --resolution "${vr#*-}" \
+      --output "bench/out/torchvision-$vr.onnx"
+  fi
+done
+
+bench_name=compare-onnxruntime
+# shellcheck source=bench/core-test-classpath
+source bench/core-test-classpath
+export OMP_NUM_THREADS="$threads"
+use_jemalloc_if_installed
+
+jsonl="$(mktemp)"
+trap 'rm -f "$jsonl"' EXIT
+for ((round = 1; round <= rounds; round++)); do
+  for s in "${shapes[@]}"; do
+    IFS='|' read -r label variant batch res <<< "$s"
+    [[ -n "$only" && "$label" != *"$only"* ]] && continue
+    w=$warmup; k=$iterations
+    if [[ "$batch" == 1 && $quick -eq 0 ]]; then w=$((8 * warmup)); k=$((4 * iterations)); fi
+    echo "compare-onnxruntime: round $round, $label: ours ..." >&2
+    ours="$(bin/efficientnet benchmark --variant "$variant" --padding symmetric --batch-size "$batch" \
+      --resolution "$res" --engine onednn --warmup "$w" --iterations "$k" --json)"
+    echo "compare-onnxruntime: round $round, $label: ONNX Runtime ..." >&2
+    # shellcheck disable=SC2154
+    theirs="$(java -Xmx4g -cp "$core_test_cp" io.efficientnet.core.bench.OnnxRuntimeThroughput \
+      "bench/out/torchvision-$variant-$res.onnx" --batch "$batch" --resolution "$res" --threads "$threads" \
+      --warmup "$w" --iterations "$k")"
+    "$python" - "$label" "$round" "$ours" "$theirs" >> "$jsonl" <<'EOF'
+import json, sys
+label, rnd, ours, theirs = sys.argv[1], int(sys.argv[2]), json.loads(sys.argv[3]), json.loads(sys.argv[4])
+print(json.dumps({"label": label, "round": rnd, "ours": ours, "onnxruntime": theirs}))
+EOF
+  done
+done
+
+"$python" - "$jsonl" "$threads" "$output" <<'EOF'
+import json, statistics, sys, platform, subprocess
+path, threads, output = sys.argv[1], sys.argv[2], sys.argv[3]
+rows = [json.loads(l) for l in open(path)]
+isa = rows[0]["ours"].get("oneDnnIsa", "?") if rows else "?"
+ort = rows[0]["onnxruntime"]["engine"] if rows else "?"
+lines = [f"ours: oneDNN engine, oneDNN ISA {isa}; peer: {ort}; {threads} threads; median of per-run medians", "",
+         "| shape | ours img/s | ONNX Runtime img/s | ours / ORT | per round |", "|---|---:|---:|---:|---|"]
+for label in dict.fromkeys(r["label"] for r in rows):
+    rs = [r for r in rows if r["label"] == label]
+    a = statistics.median(r["ours"]["imagesPerSecondMedian"] for r in rs)
+    b = statistics.median(r["onnxruntime"]["imagesPerSecondMedian"] for r in rs)
+    per = ", ".join(f'{r["ours"]["imagesPerSecondMedian"] / r["onnxruntime"]["imagesPerSecondMedian"]:.2f}' for r in rs)
+    lines.append(f"| {label} | {a:.1f} | {b:.1f} | **{a / b:.2f}×** | {per} |")
+    for r in rs:
+        refs = r["ours"].get("oneDnnReferenceKernels")
+        if refs:
+            lines.append(f"|   ↳ reference kernels in round {r['round']} | {', '.join(refs)} | | | |")
+print("\n".join(lines))
+if output:
+    open(output, "w").write("\n".join(lines) + "\n")
+    with open(output + ".jsonl", "w") as f:
+        for r in rows:
+            f.write(json.dumps(r) + "\n")
+EOF
