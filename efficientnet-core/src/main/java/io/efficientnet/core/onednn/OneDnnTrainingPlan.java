@@ -473,7 +473,7 @@ final class OneDnnTrainingPlan implements PlanCache.Plan {
             return;
         }
         memory dSrc = eltwiseBackward(src, out, e);
-        accumulate(src, dSrc, src.desc);
+        accumulateOwned(src, dSrc, src.desc);
     }
 
     private void dropout(LoweredOp.Dropout d) {
@@ -507,7 +507,7 @@ final class OneDnnTrainingPlan implements PlanCache.Plan {
                 strm._wait();
                 applyMask(dOut, dSrc, mask, d.perExample(), perExample, elements);
             });
-            accumulate(src, dSrc, src.desc);
+            accumulateOwned(src, dSrc, src.desc);
         }));
     }
 
@@ -603,7 +603,7 @@ final class OneDnnTrainingPlan implements PlanCache.Plan {
             memory prod = newMemory(x.desc);
             backward.add(exec(natives.keep(new binary(natives.keep(new binary.primitive_desc(pd2, eng)))),
                     natives.args(DNNL_ARG_SRC_0, dy, DNNL_ARG_SRC_1, x.mem, DNNL_ARG_DST, prod)));
-            accumulate(given, dx, x.desc);
+            accumulateOwned(given, dx, x.desc);
             // the sum over the map as average pooling (oneDNN's jit kernel; its reduction primitive is a reference
             // loop on blocked layouts, ~200 ms per B0 step) scaled by H·W
             long[] kernel = {x.dims[2], x.dims[3]};
@@ -616,7 +616,7 @@ final class OneDnnTrainingPlan implements PlanCache.Plan {
             backward.add(exec(natives.keep(new pooling_forward(spd)), natives.args(DNNL_ARG_SRC, prod, DNNL_ARG_DST,
                     ds)));
             backward.add(scaleStep(ds, ds, spd.dst_desc(), (float) (x.dims[2] * x.dims[3])));
-            accumulate(givenScale, ds, spd.dst_desc());
+            accumulateOwned(givenScale, ds, spd.dst_desc());
         }));
     }
 
@@ -638,8 +638,9 @@ final class OneDnnTrainingPlan implements PlanCache.Plan {
             if (dst.diff == null) {
                 return;
             }
-            accumulate(x, dst.diff, dst.diffDesc);
+            // the sum's gradient is read by no one else: x takes it over, y gets a copy (or adds it)
             accumulate(y, dst.diff, dst.diffDesc);
+            accumulateOwned(x, dst.diff, dst.diffDesc);
         }));
     }
 
@@ -702,10 +703,7 @@ final class OneDnnTrainingPlan implements PlanCache.Plan {
             backward.add(exec(natives.keep(new inner_product_backward_weights(bwpd)), bargs));
             backward.add(reorderStep(dW, natives.keep(new memory(wGradDesc, eng, address(wGrad)))));
             if (!dn.input().equals(inputName)) {
-                inner_product_backward_data.desc bd = natives.keep(new inner_product_backward_data.desc(any(src.dims),
-                        any(wDims), any(dstDims)));
-                inner_product_backward_data.primitive_desc bdpd =
-                        natives.keep(new inner_product_backward_data.primitive_desc(bd, eng, pd));
+                inner_product_backward_data.primitive_desc bdpd = denseBackwardData(src.dims, wDims, dstDims, pd);
                 memory dSrc = contributionTarget(src, bdpd.diff_src_desc());
                 backward.add(exec(natives.keep(new inner_product_backward_data(bdpd)), natives.args(DNNL_ARG_DIFF_DST,
                         convert(dPre, dPreDesc, bdpd.diff_dst_desc()), DNNL_ARG_WEIGHTS,
@@ -713,6 +711,27 @@ final class OneDnnTrainingPlan implements PlanCache.Plan {
                 contributed(src, dSrc, bdpd.diff_src_desc());
             }
         }));
+    }
+
+    /**
+     * The backward-data pass of a dense layer, reading the weights in the forward pass's format where oneDNN has a jit
+     * kernel for it: another format costs a reorder of all the weights at every step (B0's 1000×1280 head: ~30 ms per
+     * step through oneDNN's generic reorder between the two padded blocked formats).
+     */
+    private inner_product_backward_data.primitive_desc denseBackwardData(long[] srcDims, long[] wDims, long[] dstDims,
+            inner_product_forward.primitive_desc forwardPd) {
+        try {
+            inner_product_backward_data.primitive_desc same = natives.keep(new inner_product_backward_data
+                    .primitive_desc(natives.keep(new inner_product_backward_data.desc(any(srcDims),
+                    forwardPd.weights_desc(), any(dstDims))), eng, forwardPd));
+            if (!KernelChoice.isReference(KernelChoice.impl(same))) {
+                return same;
+            }
+        } catch (RuntimeException unsupported) {
+            // no implementation for that weights format: let oneDNN choose one
+        }
+        return natives.keep(new inner_product_backward_data.primitive_desc(natives.keep(
+                new inner_product_backward_data.desc(any(srcDims), any(wDims), any(dstDims))), eng, forwardPd));
     }
 
     /** DL4J's dense weights {@code [in, out]} (any strides) as oneDNN's {@code [out, in(, 1, 1)]}. */
@@ -785,6 +804,19 @@ final class OneDnnTrainingPlan implements PlanCache.Plan {
             return; // it was the first: written in place
         }
         accumulate(t, written, desc);
+    }
+
+    /**
+     * {@code t.diff += contribution}, where {@code contribution} is a temporary that no later step reads: the first
+     * contribution becomes {@code t.diff} as it is, without a copy.
+     */
+    private void accumulateOwned(Tensor t, memory contribution, memory.desc desc) {
+        if (t.diff == null) {
+            t.diff = contribution;
+            t.diffDesc = natives.keep(new memory.desc(desc.data()));
+            return;
+        }
+        accumulate(t, contribution, desc);
     }
 
     /** {@code t.diff += contribution} (the first contribution becomes {@code t.diff}, copied). */
