@@ -18,7 +18,16 @@ import static org.junit.jupiter.api.Assertions.*;
  */
 class AllocatorTest {
 
-    private static final Path JVM_OPTIONS = Path.of("..", "bin", "jvm-options").toAbsolutePath().normalize();
+    private static final Path JVM_OPTIONS = projectRoot().resolve("bin/jvm-options");
+
+    /** The topmost folder with a pom.xml at or above the module's base directory (surefire's basedir, else here). */
+    private static Path projectRoot() {
+        Path dir = Path.of(System.getProperty("basedir", "")).toAbsolutePath();
+        while (dir.getParent() != null && Files.isRegularFile(dir.getParent().resolve("pom.xml"))) {
+            dir = dir.getParent();
+        }
+        return dir;
+    }
 
     /** Sources bin/jvm-options in a clean environment plus {@code env}, runs the function, prints the result. */
     private static String[] launcher(Map<String, String> env) throws IOException, InterruptedException {
@@ -75,7 +84,14 @@ class AllocatorTest {
                 BackendInfo.allocator(with, "dirty_decay_ms:-1"));
         assertEquals("system", BackendInfo.allocator(without, "dirty_decay_ms:-1"));
         assertEquals("unknown", BackendInfo.allocator(tmp.resolve("absent"), null));
-        String live = BackendInfo.current().allocator();
-        assertTrue(live.equals("system") || live.startsWith("jemalloc"), live);
+        // this JVM: jemalloc exactly when a libjemalloc is mapped into it, with this process's MALLOC_CONF
+        boolean mapped = Files.readString(Path.of("/proc/self/maps")).contains("/libjemalloc");
+        String conf = System.getenv("MALLOC_CONF");
+        assertEquals(mapped ? "jemalloc (MALLOC_CONF=" + (conf == null ? "" : conf) + ")" : "system",
+                BackendInfo.current().allocator());
+        String preload = System.getenv("LD_PRELOAD");
+        if (preload != null && preload.contains("libjemalloc")) {
+            assertTrue(mapped, "LD_PRELOAD names jemalloc (" + preload + "), so it is mapped");
+        }
     }
 }

@@ -14,7 +14,16 @@ import static org.junit.jupiter.api.Assertions.*;
 /** YAML recipes: merging, overrides, printing, and errors that name the key. */
 class ConfigLoaderTest {
 
-    private static final Path CONFIG_DIR = Path.of("..", "config");
+    private static final Path CONFIG_DIR = projectRoot().resolve("config");
+
+    /** The topmost folder with a pom.xml at or above the module's base directory (surefire's basedir, else here). */
+    private static Path projectRoot() {
+        Path dir = Path.of(System.getProperty("basedir", "")).toAbsolutePath();
+        while (dir.getParent() != null && Files.isRegularFile(dir.getParent().resolve("pom.xml"))) {
+            dir = dir.getParent();
+        }
+        return dir;
+    }
 
     @Test
     void defaultsAreThePapersRecipe() throws IOException {

@@ -37,7 +37,7 @@ class SparkTrainingTest {
     @BeforeAll
     static void makeData() throws IOException {
         data = tmp.resolve("shapes");
-        TestImages.writeTree(data, 16, 6, 11);
+        TestImages.writeTree(data, 16, 16, 11); // TrainerTest's tree: 48 validation images
     }
 
     private static Trainer.Outcome train(Path out, boolean resume, List<Double> losses, List<String> console,
@@ -69,7 +69,8 @@ class SparkTrainingTest {
         assertTrue(last < first * 0.8, "loss must go down on Spark: " + first + " -> " + last + " " + console);
         EpochMetrics best = o.history().stream().max(java.util.Comparator.comparingDouble(EpochMetrics::valTop1))
                 .orElseThrow();
-        assertTrue(best.valTop1() > 0.5, "best validation top-1 " + best.valTop1() + " (chance 0.33) " + console);
+        // the best of 6 epochs (the raw weights swing between epochs): chance reaches it with probability < 6 x 0.001
+        TrainerTest.assertAboveChance(best.valTop1(), 48, 3, "best validation top-1 on Spark " + console);
 
         // The best epoch's checkpoint is a plain DL4J model zip: restored without Spark, it evaluates exactly as the
         // trainer's validation did at that epoch.
@@ -81,7 +82,7 @@ class SparkTrainingTest {
                 0.875)), 32, 32, 8, false, 0, 1, 1, 0, new SkippedImages(s -> { }))) {
             val.setPreProcessor(ImageNetPreprocessing.normalizer());
             EvalResult r = Evaluator.evaluate(plain, val, splits.classes(), null);
-            assertEquals(18, r.count());
+            assertEquals(48, r.count());
             assertEquals(best.valTop1(), r.top1(), 1e-9, "restored checkpoint's top-1");
             assertEquals(best.valLoss(), r.loss(), 1e-4 * best.valLoss(), "restored checkpoint's loss");
         }

@@ -5,7 +5,10 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
 import java.awt.image.BufferedImage;
+import java.util.EnumMap;
 import java.util.EnumSet;
+import java.util.List;
+import java.util.Map;
 import java.util.Random;
 
 import static org.junit.jupiter.api.Assertions.*;
@@ -92,14 +95,32 @@ class RandAugmentTest {
 
     @Test
     void opsChosenUniformly() {
-        // Record which op each layer draws by replaying the RNG: every op should come up.
-        EnumSet<RandAugmentOp> seen = EnumSet.noneOf(RandAugmentOp.class);
-        Random rng = new Random(6);
-        for (int i = 0; i < 500; i++) {
-            seen.add(RandAugment.ops().get(rng.nextInt(RandAugment.ops().size())));
+        assertEquals(EnumSet.allOf(RandAugmentOp.class), EnumSet.copyOf(RandAugment.ops()));
+        // One layer at full magnitude: each output is exactly one op's result (either sign), which names the op drawn.
+        Map<RandAugmentOp, List<BufferedImage>> results = new EnumMap<>(RandAugmentOp.class);
+        for (RandAugmentOp op : RandAugmentOp.values()) {
+            results.put(op, op.signed() ? List.of(op.transform(IMG, op.maxLevel()), op.transform(IMG, -op.maxLevel()))
+                    : List.of(op.transform(IMG, op.maxLevel())));
         }
-        assertEquals(EnumSet.allOf(RandAugmentOp.class), seen);
-        assertEquals(14, RandAugment.ops().size());
+        RandAugment one = new RandAugment(1, RandAugment.MAX_MAGNITUDE);
+        int draws = 1400;
+        Map<RandAugmentOp, Integer> counts = new EnumMap<>(RandAugmentOp.class);
+        for (long seed = 0; seed < draws; seed++) {
+            BufferedImage out = one.apply(IMG, new Random(seed));
+            List<RandAugmentOp> matching = results.keySet().stream()
+                    .filter(op -> results.get(op).stream().anyMatch(r -> TestImages.maxDiff(r, out) == 0)).toList();
+            assertEquals(1, matching.size(), "seed " + seed + " gives the result of " + matching);
+            counts.merge(matching.get(0), 1, Integer::sum);
+        }
+        // Pearson's chi-square against uniform, 13 degrees of freedom: above 34.53 with probability 0.001 when the
+        // choice is uniform; an op never drawn adds about 100, one drawn twice as often as the others about 75.
+        double expected = (double) draws / RandAugment.ops().size();
+        double chi2 = 0;
+        for (RandAugmentOp op : RandAugmentOp.values()) {
+            double d = counts.getOrDefault(op, 0) - expected;
+            chi2 += d * d / expected;
+        }
+        assertTrue(chi2 < 34.53, "counts " + counts + ", chi-square " + chi2);
     }
 
     @Test
