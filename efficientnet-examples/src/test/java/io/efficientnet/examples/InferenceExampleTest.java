@@ -31,13 +31,13 @@ class InferenceExampleTest {
     @Test
     void fastModePrintsTop5ImageNetClassesAndThroughput() throws Exception {
         InferenceExample.Result r = InferenceExample.run("--fast", "--batch", "8",
-                "../datasets/fashion-mnist-mini/val/bag", "../datasets/fashion-mnist-mini/val/coat");
+                RepoPaths.data("val", "bag"), RepoPaths.data("val", "coat"));
         assertTable(r, 32, 5);
         assertTrue(r.model().contains("random weights"), r.model());
         assertTrue(r.engine().startsWith("oneDNN"), r.engine());
 
         InferenceExample.Result sharded = InferenceExample.run("--fast", "--batch", "8", "--shards", "2",
-                "../datasets/fashion-mnist-mini/val/bag", "../datasets/fashion-mnist-mini/val/coat");
+                RepoPaths.data("val", "bag"), RepoPaths.data("val", "coat"));
         assertTable(sharded, 32, 5);
         assertEquals("DL4J, 2 shards", sharded.engine());
         for (int i = 0; i < 32; i++) {
@@ -60,9 +60,9 @@ class InferenceExampleTest {
     void classifiesWithASavedModelAndItsClassNames(@TempDir Path dir) throws Exception {
         Path zip = dir.resolve("tl.zip");
         TransferLearningExample.Result tl = TransferLearningExample.run("--fast", "--data",
-                "../datasets/fashion-mnist-mini", "--epochs", "1", "--output", zip.toString());
+                RepoPaths.data(), "--epochs", "1", "--output", zip.toString());
         InferenceExample.Result r = InferenceExample.run("--fast", "--model", zip.toString(), "--limit", "12",
-                "../datasets/fashion-mnist-mini/val");
+                RepoPaths.data("val"));
         assertTable(r, 12, 5);
         r.predictions().forEach(p -> assertTrue(tl.classes().containsAll(p.labels()), p.labels().toString()));
     }

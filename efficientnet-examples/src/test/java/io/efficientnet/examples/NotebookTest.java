@@ -30,7 +30,7 @@ import static org.junit.jupiter.api.Assertions.fail;
  */
 class NotebookTest {
 
-    static final Path NOTEBOOK = Path.of("notebooks", "transfer-learning.ipynb");
+    static final Path NOTEBOOK = RepoPaths.module().resolve("notebooks").resolve("transfer-learning.ipynb");
 
     static List<String> codeCells(Path notebook) throws Exception {
         JsonNode root = new ObjectMapper().readTree(notebook.toFile());
@@ -53,7 +53,7 @@ class NotebookTest {
     void everyCodeCellRunsInJShell(@TempDir Path out) throws Exception {
         List<String> cells = codeCells(NOTEBOOK);
         assertTrue(cells.size() >= 5, "code cells: " + cells.size());
-        Path logs = Path.of("target", "notebook-run");
+        Path logs = RepoPaths.module().resolve("target").resolve("notebook-run");
         Files.createDirectories(logs);
         System.setProperty("notebook.out", out.toString());
         PrintStream console = System.out;

@@ -169,8 +169,9 @@ public final class BenchmarkCommand implements Callable<Integer> {
             int res = model.resolution != null ? model.resolution : model.builder().build().inputShape()[1];
             Map<String, Object> r = io.efficientnet.train.bench.DataPipelineBenchmark.run(folder, res, batchSize,
                     workers, batches, warmup, iterations);
-            System.out.print(json ? new ObjectMapper().writeValueAsString(r) + "\n"
+            commandSpec.commandLine().getOut().print(json ? new ObjectMapper().writeValueAsString(r) + "\n"
                     : io.efficientnet.train.bench.DataPipelineBenchmark.toText(r));
+            commandSpec.commandLine().getOut().flush();
             return 0;
         }
         BenchmarkSpec spec = new BenchmarkSpec(m, batchSize, warmup, iterations, seed, learningRate, profile);
@@ -236,10 +237,11 @@ public final class BenchmarkCommand implements Callable<Integer> {
                 ? io.efficientnet.train.bench.ShardedInferenceBenchmark.run(net, chw, name, spec, shards, notes)
                 : ModelBenchmark.run(net, chw, name, spec, notes);
         if (json) {
-            System.out.println(new ObjectMapper().writeValueAsString(result.toMap()));
+            commandSpec.commandLine().getOut().println(new ObjectMapper().writeValueAsString(result.toMap()));
         } else {
-            System.out.print(result.toText());
+            commandSpec.commandLine().getOut().print(result.toText());
         }
+        commandSpec.commandLine().getOut().flush();
         return 0;
     }
 

@@ -5,6 +5,7 @@ import io.efficientnet.core.weights.KerasWeightFile;
 import io.efficientnet.core.weights.KerasWeightImporter;
 import io.efficientnet.core.weights.ModelZip;
 import org.deeplearning4j.nn.graph.ComputationGraph;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -15,6 +16,9 @@ import java.util.concurrent.Callable;
 @Command(name = "convert", mixinStandardHelpOptions = true,
         description = "Convert a Keras EfficientNet weight file (.h5) into a DL4J model zip.")
 public final class ConvertCommand implements Callable<Integer> {
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec commandSpec;
 
     @Option(names = "--keras", required = true, description = "Keras weight file, e.g. efficientnetb0.h5")
     Path keras;
@@ -50,8 +54,8 @@ public final class ConvertCommand implements Callable<Integer> {
             boolean imagenet = !noTop && model.options().numClasses() == 1000;
             ModelZip.write(net, output, false, r.normalizer(), ModelZip.describe(model.inputShape(),
                     imagenet ? io.efficientnet.core.weights.ImageNetLabels.all() : null));
-            System.out.printf("Converted %s (%d layers, %,d values) to %s%n", keras, r.layersLoaded(),
-                    r.valuesLoaded(), output);
+            commandSpec.commandLine().getOut().printf("Converted %s (%d layers, %,d values) to %s%n", keras,
+                    r.layersLoaded(), r.valuesLoaded(), output);
         }
         return 0;
     }

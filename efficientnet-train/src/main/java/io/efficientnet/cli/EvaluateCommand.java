@@ -11,9 +11,11 @@ import io.efficientnet.train.run.EvalResult;
 import io.efficientnet.train.run.Evaluator;
 import io.efficientnet.train.run.SavedModel;
 import org.nd4j.shade.jackson.databind.ObjectMapper;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
+import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Locale;
@@ -25,6 +27,9 @@ import java.util.concurrent.Callable;
         description = "Evaluate a model zip on labelled images (DIR/<class>/* or DIR/val/<class>/*): top-1, top-5, "
                 + "per-class accuracy, confusion matrix CSV.")
 public final class EvaluateCommand implements Callable<Integer> {
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec commandSpec;
 
     @Option(names = "--model", required = true, description = "model zip with a class list (from train)")
     Path model;
@@ -63,6 +68,8 @@ public final class EvaluateCommand implements Callable<Integer> {
         if (shards < 1) {
             throw new IllegalArgumentException("--shards must be >= 1, got " + shards);
         }
+        PrintWriter out = commandSpec.commandLine().getOut();
+        PrintWriter err = commandSpec.commandLine().getErr();
         SavedModel saved = SavedModel.load(model);
         if (saved.labels() == null) {
             throw new IllegalArgumentException(model + " has no class list (labels.txt); evaluate needs the classes "
@@ -71,14 +78,14 @@ public final class EvaluateCommand implements Callable<Integer> {
         ImageFolder folder = DataSplits.evaluationFolder(data, saved.labels());
         int h = saved.inputShape()[1];
         int w = saved.inputShape()[2];
-        SkippedImages skipped = new SkippedImages(System.err::println);
+        SkippedImages skipped = new SkippedImages(err::println);
         EvalResult r;
         String engineUsed;
         try (ImageBatches batches = new ImageBatches(folder, SampleTransform.of(new EvalTransform(h, w,
                 EvalTransform.CROP_FRACTION)), h, w, batchSize, false, 0, workers, 2, 0, skipped)) {
             batches.setPreProcessor(saved.normalizer());
             try (InferenceEngine.Session session = InferenceEngine.parse(engine).open(saved.network(), shards, false,
-                    System.err::println)) {
+                    err::println)) {
                 r = Evaluator.evaluate(session::output, batches, saved.labels(), null);
                 engineUsed = session.description();
             }
@@ -91,26 +98,26 @@ public final class EvaluateCommand implements Callable<Integer> {
             perClass.put(r.classes().get(c), r.classAccuracy(c));
         }
         if (json) {
-            Map<String, Object> out = new LinkedHashMap<>();
-            out.put("model", model.toString());
-            out.put("data", folder.root().toString());
-            out.put("top1", r.top1());
-            out.put("top5", r.top5());
-            out.put("count", r.count());
-            out.put("engine", engineUsed);
-            out.put("loss", r.loss());
-            out.put("skipped", skipped.count());
-            out.put("per_class", perClass);
-            out.put("confusion_matrix", csv.toString());
-            System.out.println(new ObjectMapper().writeValueAsString(out));
+            Map<String, Object> result = new LinkedHashMap<>();
+            result.put("model", model.toString());
+            result.put("data", folder.root().toString());
+            result.put("top1", r.top1());
+            result.put("top5", r.top5());
+            result.put("count", r.count());
+            result.put("engine", engineUsed);
+            result.put("loss", r.loss());
+            result.put("skipped", skipped.count());
+            result.put("per_class", perClass);
+            result.put("confusion_matrix", csv.toString());
+            out.println(new ObjectMapper().writeValueAsString(result));
         } else {
-            System.out.printf(Locale.ROOT, "%s on %s: %d images%s (inference: %s)%n", model, folder.root(),
+            out.printf(Locale.ROOT, "%s on %s: %d images%s (inference: %s)%n", model, folder.root(),
                     r.count(), skipped.count() > 0 ? " (" + skipped.count() + " unreadable skipped)" : "", engineUsed);
-            System.out.printf(Locale.ROOT, "top-1 %.2f%%  top-%d %.2f%%  loss %.4f%n", 100 * r.top1(),
+            out.printf(Locale.ROOT, "top-1 %.2f%%  top-%d %.2f%%  loss %.4f%n", 100 * r.top1(),
                     Math.min(5, r.classes().size()), 100 * r.top5(), r.loss());
-            System.out.println("per-class accuracy:");
-            perClass.forEach((name, acc) -> System.out.printf(Locale.ROOT, "  %-24s %6.2f%%%n", name, 100 * acc));
-            System.out.println("confusion matrix: " + csv);
+            out.println("per-class accuracy:");
+            perClass.forEach((name, acc) -> out.printf(Locale.ROOT, "  %-24s %6.2f%%%n", name, 100 * acc));
+            out.println("confusion matrix: " + csv);
         }
         return 0;
     }

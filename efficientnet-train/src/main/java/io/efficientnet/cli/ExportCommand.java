@@ -1,9 +1,11 @@
 package io.efficientnet.cli;
 
 import io.efficientnet.train.export.InferenceExport;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
+import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 
@@ -13,6 +15,9 @@ import java.util.concurrent.Callable;
                 + "batch norm that follows a convolution is folded into it. Normalizer, labels and input shape are "
                 + "carried over; the output is written atomically.")
 public final class ExportCommand implements Callable<Integer> {
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec commandSpec;
 
     @Option(names = "--model", required = true, paramLabel = "ZIP", description = "model zip (from convert or train)")
     Path model;
@@ -28,25 +33,26 @@ public final class ExportCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         InferenceExport.Report r = InferenceExport.export(model, output, optimize);
+        PrintWriter out = commandSpec.commandLine().getOut();
         if (r.folding() != null) {
-            System.out.printf("Folded %d batch norms into their convolutions: %d -> %d layers, %,d -> %,d "
+            out.printf("Folded %d batch norms into their convolutions: %d -> %d layers, %,d -> %,d "
                             + "parameters (%,d batch-norm values removed, %,d conv biases added)%n",
                     r.folding().folds().size(), r.layersBefore(), r.layersAfter(), r.paramsBefore(), r.paramsAfter(),
                     r.folding().removedBatchNormParams(), r.folding().addedBiasParams());
             r.folding().renamedOutputs().forEach((bn, conv) ->
-                    System.out.printf("Output '%s' is now produced by '%s'%n", bn, conv));
+                    out.printf("Output '%s' is now produced by '%s'%n", bn, conv));
         }
         if (r.normalizer()) {
-            System.out.println("Kept the normalizer as the model's preprocessing (folding it into the stem would be "
+            out.println("Kept the normalizer as the model's preprocessing (folding it into the stem would be "
                     + "inexact: the stem's zero padding comes after normalisation)");
         }
         if (!r.copiedEntries().isEmpty()) {
-            System.out.println("Copied " + String.join(", ", r.copiedEntries()));
+            out.println("Copied " + String.join(", ", r.copiedEntries()));
         }
         for (String s : r.skippedEntries()) {
-            System.err.println("warning: entry " + s + " is not text and was not copied");
+            commandSpec.commandLine().getErr().println("warning: entry " + s + " is not text and was not copied");
         }
-        System.out.println("Wrote " + output);
+        out.println("Wrote " + output);
         return 0;
     }
 }

@@ -12,12 +12,14 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.api.preprocessor.DataNormalization;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.shade.jackson.databind.ObjectMapper;
+import picocli.CommandLine;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 import java.io.IOException;
+import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -29,6 +31,9 @@ import java.util.concurrent.Callable;
 @Command(name = "predict", mixinStandardHelpOptions = true,
         description = "Classify images: resize + centre crop (crop fraction 0.875), print the top classes.")
 public final class PredictCommand implements Callable<Integer> {
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec commandSpec;
 
     static final class Source {
         @Option(names = "--model", description = "model zip (from convert or train)")
@@ -94,14 +99,14 @@ public final class PredictCommand implements Callable<Integer> {
         }
         EvalTransform transform = new EvalTransform(chw[1], chw[2], EvalTransform.CROP_FRACTION);
         try (InferenceEngine.Session session = InferenceEngine.parse(engine).open(net, 1, singleThreaded,
-                System.err::println)) {
+                commandSpec.commandLine().getErr()::println)) {
             return predictAll(session, transform, normalizer, labels);
         }
     }
 
     private int predictAll(InferenceEngine.Session session, EvalTransform transform,
             DataNormalization normalizer, List<String> labels) throws Exception {
-
+        PrintWriter out = commandSpec.commandLine().getOut();
         List<Map<String, Object>> results = new ArrayList<>();
         int failures = 0;
         for (Path image : images) {
@@ -127,19 +132,19 @@ public final class PredictCommand implements Callable<Integer> {
             } catch (IOException e) {
                 failures++;
                 r.put("error", e.getMessage());
-                System.err.println("warning: skipping " + e.getMessage());
+                commandSpec.commandLine().getErr().println("warning: skipping " + e.getMessage());
             }
             results.add(r);
             if (!json) {
-                print(r);
+                print(out, r);
             }
         }
         if (json) {
-            Map<String, Object> out = new LinkedHashMap<>();
-            out.put("results", results);
-            out.put("failed", failures);
-            out.put("engine", session.description());
-            System.out.println(new ObjectMapper().writeValueAsString(out));
+            Map<String, Object> all = new LinkedHashMap<>();
+            all.put("results", results);
+            all.put("failed", failures);
+            all.put("engine", session.description());
+            out.println(new ObjectMapper().writeValueAsString(all));
         }
         return failures == 0 ? 0 : 1;
     }
@@ -152,14 +157,14 @@ public final class PredictCommand implements Callable<Integer> {
     }
 
     @SuppressWarnings("unchecked")
-    private static void print(Map<String, Object> r) {
-        System.out.println(r.get("file"));
+    private static void print(PrintWriter out, Map<String, Object> r) {
+        out.println(r.get("file"));
         if (r.containsKey("error")) {
-            System.out.println("  error: " + r.get("error"));
+            out.println("  error: " + r.get("error"));
             return;
         }
         for (Map<String, Object> e : (List<Map<String, Object>>) r.get("top")) {
-            System.out.printf("  %6.2f%%  %4d  %s%n", 100 * (Double) e.get("probability"), (Integer) e.get("class"),
+            out.printf("  %6.2f%%  %4d  %s%n", 100 * (Double) e.get("probability"), (Integer) e.get("class"),
                     e.get("label"));
         }
     }

@@ -2,16 +2,21 @@ package io.efficientnet.cli;
 
 import io.efficientnet.core.ModelSummary;
 import org.nd4j.shade.jackson.databind.ObjectMapper;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
+import java.io.PrintWriter;
 import java.util.concurrent.Callable;
 
 /** {@code efficientnet summary}: per-stage blocks, channels, output sizes, parameters and MACs. */
 @Command(name = "summary", mixinStandardHelpOptions = true,
         description = "Print the per-stage structure, parameter count and multiply-accumulates of a variant.")
 public final class SummaryCommand implements Callable<Integer> {
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec commandSpec;
 
     @Mixin
     ModelOptions model;
@@ -22,11 +27,13 @@ public final class SummaryCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         ModelSummary summary = model.builder().build().summary();
+        PrintWriter out = commandSpec.commandLine().getOut();
         if (json) {
-            System.out.println(new ObjectMapper().writeValueAsString(summary.toMap()));
+            out.println(new ObjectMapper().writeValueAsString(summary.toMap()));
         } else {
-            System.out.print(summary.toTable());
+            out.print(summary.toTable());
         }
+        out.flush();
         return 0;
     }
 }

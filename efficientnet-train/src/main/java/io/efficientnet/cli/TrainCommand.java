@@ -4,10 +4,12 @@ import io.efficientnet.train.config.ConfigLoader;
 import io.efficientnet.train.config.TrainConfig;
 import io.efficientnet.train.run.Trainer;
 import org.deeplearning4j.nn.graph.ComputationGraph;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 import java.io.IOException;
+import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -23,6 +25,9 @@ import java.util.function.Consumer;
                 "Configuration: the defaults (the paper's ImageNet recipe for B0), then each --config file, then "
                         + "the options below; --print-config shows the result."})
 public final class TrainCommand implements Callable<Integer> {
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec commandSpec;
 
     @Option(names = "--config", paramLabel = "FILE", description = "YAML recipe(s), e.g. config/quickstart.yaml")
     List<Path> configs = new ArrayList<>();
@@ -87,16 +92,18 @@ public final class TrainCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         TrainConfig config = config();
+        PrintWriter out = commandSpec.commandLine().getOut();
         if (printConfig) {
-            System.out.print(ConfigLoader.toYaml(config));
+            out.print(ConfigLoader.toYaml(config));
+            out.flush();
             return 0;
         }
         Backend.require(backend);
-        Consumer<ComputationGraph> onNetwork = ui ? TrainingUi.attach(uiPort, System.out::println) : net -> { };
-        Trainer.Outcome outcome = new Trainer(config, System.out::println, !noProgress, new Trainer.Listener() { },
+        Consumer<ComputationGraph> onNetwork = ui ? TrainingUi.attach(uiPort, out::println) : net -> { };
+        Trainer.Outcome outcome = new Trainer(config, out::println, !noProgress, new Trainer.Listener() { },
                 onNetwork).run(resume != null);
         if (outcome.finished() && outcome.lastValidation() != null) {
-            System.out.printf(Locale.ROOT, "final validation (EMA weights): top-1 %.2f%%, top-5 %.2f%% on %d images%n",
+            out.printf(Locale.ROOT, "final validation (EMA weights): top-1 %.2f%%, top-5 %.2f%% on %d images%n",
                     100 * outcome.lastValidation().top1(), 100 * outcome.lastValidation().top5(),
                     outcome.lastValidation().count());
         }

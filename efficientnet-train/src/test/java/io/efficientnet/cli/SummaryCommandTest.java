@@ -5,8 +5,6 @@ import org.nd4j.shade.jackson.databind.JsonNode;
 import org.nd4j.shade.jackson.databind.ObjectMapper;
 import picocli.CommandLine;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 
@@ -14,20 +12,15 @@ import static org.junit.jupiter.api.Assertions.*;
 
 class SummaryCommandTest {
 
-    /** Runs the CLI, returning {exit code, stdout, stderr}. */
+    /** Runs the CLI, returning {exit code, stdout, stderr} (its own writers: System.out stays as it is). */
     static Object[] run(String... args) {
-        PrintStream old = System.out;
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        StringWriter out = new StringWriter();
         StringWriter err = new StringWriter();
-        try {
-            System.setOut(new PrintStream(out, true));
-            CommandLine cl = Main.commandLine();
-            cl.setErr(new PrintWriter(err, true));
-            int code = cl.execute(args);
-            return new Object[] {code, out.toString(), err.toString()};
-        } finally {
-            System.setOut(old);
-        }
+        CommandLine cl = Main.commandLine();
+        cl.setOut(new PrintWriter(out, true));
+        cl.setErr(new PrintWriter(err, true));
+        int code = cl.execute(args);
+        return new Object[] {code, out.toString(), err.toString()};
     }
 
     @Test
@@ -54,6 +47,14 @@ class SummaryCommandTest {
         Object[] noTop = run("summary", "--no-top", "--json");
         assertEquals(0, noTop[0]);
         assertTrue(((String) noTop[1]).contains("\"trainableParams\":4007548"), (String) noTop[1]);
+    }
+
+    @Test
+    void withoutASubcommandTheUsageGoesToTheCommandLinesOutput() {
+        Object[] r = run();
+        assertEquals(0, r[0], (String) r[2]);
+        assertTrue(((String) r[1]).startsWith("Usage: efficientnet"), (String) r[1]);
+        assertTrue(((String) r[1]).contains("summary"), (String) r[1]);
     }
 
     @Test

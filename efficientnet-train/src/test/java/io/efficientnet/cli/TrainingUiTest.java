@@ -7,26 +7,25 @@ import org.deeplearning4j.ui.model.stats.StatsListener;
 import org.junit.jupiter.api.Test;
 
 import java.net.HttpURLConnection;
-import java.net.ServerSocket;
 import java.net.URL;
 import java.util.ArrayList;
 import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.*;
 
-/** {@code train --ui}: the DL4J training UI answers on the chosen port and the network reports to it. */
+/** {@code train --ui}: the DL4J training UI answers on the port it reports and the network reports to it. */
 class TrainingUiTest {
 
     @Test
     void servesTheTrainingUiAndAttachesAStatsListener() throws Exception {
-        int port;
-        try (ServerSocket s = new ServerSocket(0)) {
-            port = s.getLocalPort();
-        }
         List<String> log = new ArrayList<>();
+        String portProperty = System.getProperty("org.deeplearning4j.ui.port");
         try {
-            var hook = TrainingUi.attach(port, log::add);
-            assertEquals(List.of("training UI: http://localhost:" + port + "/train"), log);
+            var hook = TrainingUi.attach(0, log::add); // 0: the system picks a free port, the log names it
+            assertEquals(1, log.size(), log.toString());
+            assertTrue(log.get(0).matches("training UI: http://localhost:\\d+/train"), log.get(0));
+            int port = Integer.parseInt(log.get(0).replaceAll("\\D", ""));
+            assertTrue(port > 0, "the bound port, not 0: " + log.get(0));
             HttpURLConnection c = (HttpURLConnection) new URL("http://localhost:" + port + "/train").openConnection();
             c.setConnectTimeout(10_000);
             c.setReadTimeout(10_000);
@@ -37,6 +36,11 @@ class TrainingUiTest {
             assertTrue(net.getListeners().stream().anyMatch(l -> l instanceof StatsListener), "listener attached");
         } finally {
             UIServer.stopInstance();
+            if (portProperty == null) {
+                System.clearProperty("org.deeplearning4j.ui.port");
+            } else {
+                System.setProperty("org.deeplearning4j.ui.port", portProperty);
+            }
         }
         assertThrows(IllegalArgumentException.class, () -> TrainingUi.attach(70000, log::add));
     }
