@@ -9,11 +9,15 @@ import org.deeplearning4j.nn.conf.layers.DenseLayer;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.learning.config.Sgd;
 
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -21,6 +25,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
 
 /** Batch inference split into shards on replicas: same outputs as one forward pass, parameters shared, bad input. */
 class ShardedInferenceTest {
@@ -126,6 +131,7 @@ class ShardedInferenceTest {
         assertEquals(expected, ShardedInference.concat(new INDArray[] {a.dup('f'), b}), "'f' order part");
         assertEquals(expected.castTo(DataType.DOUBLE), ShardedInference.concat(new INDArray[] {
                 a.castTo(DataType.DOUBLE), b.castTo(DataType.DOUBLE)}), "other data types");
+        Nd4j.getRandom().setSeed(9);
         INDArray four = Nd4j.rand(DataType.FLOAT, 3, 2, 2, 2);
         assertEquals(four, ShardedInference.concat(new INDArray[] {four.get(
                 org.nd4j.linalg.indexing.NDArrayIndex.interval(0, 1)).dup(), four.get(
@@ -177,19 +183,29 @@ class ShardedInferenceTest {
         }
     }
 
+    /** Longest wait for the probe JVM (it takes seconds): past it the child is taken to hang. */
+    private static final long PROBE_TIMEOUT_MINUTES = 5;
+
     /** Without the JVM options the shards still work, on the process-wide thread count, and say why. */
     @Test
-    void withoutNativeAccessTheShardsFallBackAndSayWhy() throws Exception {
+    void withoutNativeAccessTheShardsFallBackAndSayWhy(@TempDir Path dir) throws Exception {
         String javaBin = ProcessHandle.current().info().command().orElse("java");
         for (String[] flags : new String[][] {{"--add-modules=jdk.incubator.vector"},
                 {"--add-modules=jdk.incubator.vector,jdk.incubator.foreign"}}) {
             java.util.List<String> cmd = new java.util.ArrayList<>(java.util.List.of(javaBin, "-Xmx1g"));
             cmd.addAll(java.util.List.of(flags));
             cmd.addAll(java.util.List.of("-cp", System.getProperty("java.class.path"), Probe.class.getName()));
-            Process p = new ProcessBuilder(cmd).redirectErrorStream(false).start();
-            p.getErrorStream().transferTo(java.io.OutputStream.nullOutputStream());
-            String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
-            assertEquals(0, p.waitFor(), out);
+            // both streams to files, so that neither can fill its pipe and block the child
+            Path stdout = Files.createTempFile(dir, "probe", ".out");
+            Path stderr = Files.createTempFile(dir, "probe", ".err");
+            Process p = new ProcessBuilder(cmd).redirectOutput(stdout.toFile()).redirectError(stderr.toFile()).start();
+            if (!p.waitFor(PROBE_TIMEOUT_MINUTES, TimeUnit.MINUTES)) {
+                p.destroyForcibly().waitFor();
+                fail("the probe JVM did not finish within " + PROBE_TIMEOUT_MINUTES + " minutes; stdout:\n"
+                        + read(stdout) + "\nstderr:\n" + read(stderr));
+            }
+            String out = read(stdout);
+            assertEquals(0, p.exitValue(), out + "\nstderr:\n" + read(stderr));
             String expected = flags[0].contains("foreign")
                     ? "the JVM was started without --enable-native-access=ALL-UNNAMED"
                     : "the JVM was started without --add-modules jdk.incubator.foreign";
@@ -198,6 +214,10 @@ class ShardedInferenceTest {
             double diff = Double.parseDouble(out.substring(out.indexOf("diff=") + 5).trim());
             assertTrue(diff <= 1e-5, "sharded output equals the network's: " + out);
         }
+    }
+
+    private static String read(Path file) throws java.io.IOException {
+        return new String(Files.readAllBytes(file), java.nio.charset.StandardCharsets.UTF_8);
     }
 
     /** The test JVM runs with the foreign-function API and native access (parent POM), so shards are capped. */

@@ -3,6 +3,7 @@ package io.efficientnet.core.kernels;
 import io.efficientnet.core.layers.ChannelScaleVertexImpl;
 import org.deeplearning4j.nn.graph.vertex.VertexIndices;
 import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -17,6 +18,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * {@link ChannelScaleKernels} through the squeeze-excitation vertex: in float32 (the vectorised path) the output and
  * both input gradients (features, gate) equal the double-precision results (ND4J's path) to float rounding.
  */
+@Tag("numeric")
 class ChannelScaleKernelsTest {
 
     /** Output, dL/dx, dL/dgate of one vertex pass. */
