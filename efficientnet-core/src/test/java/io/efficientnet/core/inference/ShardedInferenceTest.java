@@ -51,11 +51,25 @@ class ShardedInferenceTest {
         return y;
     }
 
+    /**
+     * The same DL4J layers on part of the batch: float32 results differ only where a kernel's summation order depends
+     * on the batch size, by a few roundings per layer (1e-5 of the largest output is ~170 roundings of 2⁻²⁴); the
+     * top class must agree wherever the top two probabilities are further apart than that.
+     */
     private static void assertSameOutputs(INDArray expected, INDArray actual) {
         assertArrayEquals(expected.shape(), actual.shape());
+        double tolerance = 1e-5 * Math.max(1, expected.amaxNumber().doubleValue());
         double diff = expected.sub(actual).amaxNumber().doubleValue();
-        assertTrue(diff <= 1e-5 * Math.max(1, expected.amaxNumber().doubleValue()), "max difference " + diff);
-        assertEquals(expected.argMax(1), actual.argMax(1));
+        assertTrue(diff <= tolerance, "max difference " + diff);
+        for (int i = 0; i < expected.size(0); i++) {
+            double[] p = expected.getRow(i).toDoubleVector();
+            double[] sorted = p.clone();
+            java.util.Arrays.sort(sorted);
+            if (sorted.length < 2 || sorted[sorted.length - 1] - sorted[sorted.length - 2] > 2 * tolerance) {
+                assertEquals(expected.getRow(i).argMax().getInt(0), actual.getRow(i).argMax().getInt(0),
+                        "top class of example " + i);
+            }
+        }
     }
 
     @Test
@@ -212,6 +226,7 @@ class ShardedInferenceTest {
             assertTrue(out.contains(expected), out);
             assertTrue(out.contains("limited=false diff="), out);
             double diff = Double.parseDouble(out.substring(out.indexOf("diff=") + 5).trim());
+            // softmax outputs (≤ 1) of the same layers on part of the batch: as in assertSameOutputs
             assertTrue(diff <= 1e-5, "sharded output equals the network's: " + out);
         }
     }

@@ -87,6 +87,8 @@ class BatchNormKernelsTest {
                 cs += t.x(r, i) - centre;
                 q += (t.x(r, i) - centre) * (t.x(r, i) - centre);
             }
+            // float32 sums of hw terms of magnitude ≲ 4 (normal data): the lane-wise sums round by a few 2⁻²⁴ of
+            // their magnitude (≤ 4·hw); 1e-6·4·hw is ~17 such roundings
             double tol = 1e-6 * t.hw * 4;
             assertEquals(s, sums[r], tol, "row sum " + r);
             assertEquals(cs, centredSums[r], tol, "centred sum " + r);
@@ -106,6 +108,7 @@ class BatchNormKernelsTest {
                 for (int i = 0; i < t.hw; i++) {
                     double z = (t.x(r, i) - t.mean[c]) * t.scale[c] + t.shift[c];
                     double expected = swish ? swish(z) : z;
+                    // a handful of float32 operations and an exp accurate to ~2 ulp: 2e-6 is ~32 roundings
                     assertEquals(expected, y.getDouble((long) r * t.hw + i), 2e-6 * Math.max(1, Math.abs(expected)),
                             "swish " + swish + ", row " + r + ", element " + i);
                 }
@@ -143,9 +146,12 @@ class BatchNormKernelsTest {
                     sg += gi;
                     sgx += gi * xm;
                     double expected = a[c] * gi + b[c] * xm + k[c];
+                    // dx = a·g + b·(x − mean) + k with g from the swish derivative: the float32 terms cancel, so the
+                    // bound is relative to max(1, |dx|) with ~170 roundings of headroom
                     assertEquals(expected, dx.getDouble((long) r * t.hw + i), 1e-5 * Math.max(1, Math.abs(expected)),
                             "dx, swish " + swish + ", row " + r + ", element " + i);
                 }
+                // float32 sums of hw gradient terms (|g| ≲ 4, |g·(x − mean)| ≲ 16): a few 2⁻²⁴ of the sums' magnitude
                 double tol = 1e-5 * t.hw;
                 assertEquals(sg, sumG[r], tol, "Σg, swish " + swish + ", row " + r);
                 assertEquals(sgx, sumGx[r], tol * 4, "Σg·(x − mean), swish " + swish + ", row " + r);
