@@ -1,5 +1,6 @@
 package io.efficientnet.cli;
 
+import io.efficientnet.train.ProjectPaths;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -34,25 +35,12 @@ class LauncherTest {
     Path avx2;
     Path noAvx2;
 
-    /** The repository root, found from the module folder (surefire's basedir) or the working directory. */
-    static Path repo() {
-        String basedir = System.getProperty("basedir");
-        Path start = (basedir != null ? Path.of(basedir) : Path.of("")).toAbsolutePath().normalize();
-        for (Path p = start; p != null; p = p.getParent()) {
-            if (Files.isRegularFile(p.resolve("bin").resolve("efficientnet"))
-                    && Files.isRegularFile(p.resolve("pom.xml"))) {
-                return p;
-            }
-        }
-        throw new IllegalStateException("no bin/efficientnet at or above " + start);
-    }
-
     @BeforeEach
     void standInRepository() throws Exception {
         root = tmp.resolve("repo");
         Files.createDirectories(root.resolve("bin"));
         for (String f : List.of("efficientnet", "jvm-options")) {
-            Files.copy(repo().resolve("bin").resolve(f), root.resolve("bin").resolve(f));
+            Files.copy(ProjectPaths.root().resolve("bin").resolve(f), root.resolve("bin").resolve(f));
         }
         Instant hourAgo = Instant.now().minusSeconds(3600);
         for (String f : List.of("pom.xml", "efficientnet-core/pom.xml", "efficientnet-core/src/main/java/A.java",

@@ -1,5 +1,6 @@
 package io.efficientnet.cli;
 
+import io.efficientnet.train.ProjectPaths;
 import io.efficientnet.train.TestImages;
 import io.efficientnet.train.data.DataSplits;
 import io.efficientnet.train.data.EvalTransform;
@@ -28,16 +29,7 @@ import static org.junit.jupiter.api.Assertions.*;
 class TrainEvaluateCommandTest {
 
     /** The quickstart recipe, found from the module's base directory wherever the JVM was started. */
-    private static final String QUICKSTART = projectRoot().resolve("config/quickstart.yaml").toString();
-
-    /** The topmost folder with a pom.xml at or above the module's base directory (surefire's basedir, else here). */
-    private static Path projectRoot() {
-        Path dir = Path.of(System.getProperty("basedir", "")).toAbsolutePath();
-        while (dir.getParent() != null && Files.isRegularFile(dir.getParent().resolve("pom.xml"))) {
-            dir = dir.getParent();
-        }
-        return dir;
-    }
+    private static final String QUICKSTART = ProjectPaths.root().resolve("config/quickstart.yaml").toString();
 
     @Test
     void printConfigShowsTheMergedConfiguration() {

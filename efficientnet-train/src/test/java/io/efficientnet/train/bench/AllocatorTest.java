@@ -1,5 +1,6 @@
 package io.efficientnet.train.bench;
 
+import io.efficientnet.train.ProjectPaths;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -18,16 +19,7 @@ import static org.junit.jupiter.api.Assertions.*;
  */
 class AllocatorTest {
 
-    private static final Path JVM_OPTIONS = projectRoot().resolve("bin/jvm-options");
-
-    /** The topmost folder with a pom.xml at or above the module's base directory (surefire's basedir, else here). */
-    private static Path projectRoot() {
-        Path dir = Path.of(System.getProperty("basedir", "")).toAbsolutePath();
-        while (dir.getParent() != null && Files.isRegularFile(dir.getParent().resolve("pom.xml"))) {
-            dir = dir.getParent();
-        }
-        return dir;
-    }
+    private static final Path JVM_OPTIONS = ProjectPaths.root().resolve("bin/jvm-options");
 
     /** Sources bin/jvm-options in a clean environment plus {@code env}, runs the function, prints the result. */
     private static String[] launcher(Map<String, String> env) throws IOException, InterruptedException {

@@ -1,5 +1,6 @@
 package io.efficientnet.train.config;
 
+import io.efficientnet.train.ProjectPaths;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -14,16 +15,7 @@ import static org.junit.jupiter.api.Assertions.*;
 /** YAML recipes: merging, overrides, printing, and errors that name the key. */
 class ConfigLoaderTest {
 
-    private static final Path CONFIG_DIR = projectRoot().resolve("config");
-
-    /** The topmost folder with a pom.xml at or above the module's base directory (surefire's basedir, else here). */
-    private static Path projectRoot() {
-        Path dir = Path.of(System.getProperty("basedir", "")).toAbsolutePath();
-        while (dir.getParent() != null && Files.isRegularFile(dir.getParent().resolve("pom.xml"))) {
-            dir = dir.getParent();
-        }
-        return dir;
-    }
+    private static final Path CONFIG_DIR = ProjectPaths.root().resolve("config");
 
     @Test
     void defaultsAreThePapersRecipe() throws IOException {
