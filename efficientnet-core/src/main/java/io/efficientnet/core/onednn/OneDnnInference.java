@@ -90,6 +90,15 @@ public final class OneDnnInference implements AutoCloseable {
                 .toList();
     }
 
+    /**
+     * The entries of an implementations list whose kernel is oneDNN's generic C++ code rather than code generated for
+     * this CPU's instruction set (implementation names ending in {@code :any}: reference loops, {@code simple:any}
+     * reorders, {@code ncsp_bnorm:any} batch norms on plain layouts).
+     */
+    public static List<String> genericKernels(List<String> implementations) {
+        return implementations.stream().filter(s -> s.endsWith(":any")).toList();
+    }
+
     /** The network as the engine runs it. */
     public LoweredNetwork lowered() {
         return lowered;

@@ -47,13 +47,15 @@ public final class OneDnnInferenceBenchmark {
 
     /**
      * Adds the instruction set oneDNN runs ({@code oneDnnIsa}), the count of primitives per implementation
-     * ({@code oneDnnPrimitives}) and those that are reference loops ({@code oneDnnReferenceKernels}, empty when every
-     * primitive is jit).
+     * ({@code oneDnnPrimitives}), those that are reference loops ({@code oneDnnReferenceKernels}, empty when every
+     * primitive is vectorised) and those that run oneDNN's generic, ISA-independent code ({@code oneDnnGenericKernels}:
+     * reference loops, plain copies between equal layouts, batch norm on small plain maps).
      */
     static void putKernels(Map<String, Object> notes, List<String> implementations) {
         notes.put("oneDnnIsa", OneDnnInference.isa());
         notes.put("oneDnnPrimitives", implementationCounts(implementations));
         notes.put("oneDnnReferenceKernels", OneDnnInference.referenceKernels(implementations));
+        notes.put("oneDnnGenericKernels", implementationCounts(OneDnnInference.genericKernels(implementations)));
     }
 
     /** "jit_1x1:avx2 ×64, jit_dw:avx2 ×16, …": how many primitives use each oneDNN implementation. */
