@@ -5,6 +5,7 @@ import jdk.jshell.Snippet;
 import jdk.jshell.SnippetEvent;
 import jdk.jshell.SourceCodeAnalysis;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import org.nd4j.shade.jackson.databind.JsonNode;
 import org.nd4j.shade.jackson.databind.ObjectMapper;
@@ -49,7 +50,9 @@ class NotebookTest {
         return cells;
     }
 
+    /** (Bounded: a cell that leaves threads running makes JShell wait for them; the test then fails, not hangs.) */
     @Test
+    @Timeout(value = 10, unit = java.util.concurrent.TimeUnit.MINUTES)
     void everyCodeCellRunsInJShell(@TempDir Path out) throws Exception {
         List<String> cells = codeCells(NOTEBOOK);
         assertTrue(cells.size() >= 5, "code cells: " + cells.size());
