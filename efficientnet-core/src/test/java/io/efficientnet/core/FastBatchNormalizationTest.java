@@ -29,6 +29,7 @@ import org.nd4j.linalg.learning.config.Sgd;
 import java.io.File;
 import java.util.stream.Stream;
 
+import static io.efficientnet.core.Float64Checks.assertAsCloseToExact;
 import static io.efficientnet.core.inference.BatchNormTestSupport.batchNormClassifier;
 import static io.efficientnet.core.inference.BatchNormTestSupport.relativeError;
 import static org.junit.jupiter.api.Assertions.*;
@@ -260,7 +261,7 @@ class FastBatchNormalizationTest {
     /**
      * Four steps of {@code fit} through both layers and through DL4J's in float64: losses, the batch norm's parameters
      * and running statistics, and the inference output of the fast layer are as close to float64 as DL4J's float32
-     * ones ({@link #assertAsCloseToExact}).
+     * ones ({@link io.efficientnet.core.Float64Checks#assertAsCloseToExact}).
      */
     @Test
     void fitStepsUpdateRunningStatisticsLikeDl4j() {
@@ -288,25 +289,6 @@ class FastBatchNormalizationTest {
             assertAsCloseToExact(exact.outputSingle(x.castTo(DataType.DOUBLE)), dl4j.outputSingle(x.dup()),
                     fast.outputSingle(x.dup()), ws + " inference");
         }
-    }
-
-    /** float32's unit roundoff, 2⁻²⁴. */
-    private static final double U = Math.ulp(1f) / 2;
-
-    /**
-     * {@code fast}'s largest difference from {@code exact} (float64), relative to the largest magnitude of
-     * {@code exact}, is at most 3× that of DL4J's float32 layer plus 32 float32 roundings. Both float32 results carry
-     * rounding of the same kind and size and differ in the order of their sums, so neither is expected to be closer;
-     * 3× leaves room for one order being luckier, the 32 roundings for DL4J landing next to float64 by chance on a
-     * single value such as the loss.
-     */
-    private static void assertAsCloseToExact(INDArray exact, INDArray dl4j, INDArray fast, String what) {
-        INDArray reference = exact.castTo(DataType.DOUBLE);
-        double scale = reference.amaxNumber().doubleValue();
-        double dl4jError = dl4j.castTo(DataType.DOUBLE).sub(reference).amaxNumber().doubleValue() / scale;
-        double error = fast.castTo(DataType.DOUBLE).sub(reference).amaxNumber().doubleValue() / scale;
-        assertTrue(error <= 3 * dl4jError + 32 * U, what + ": error against float64 " + error + ", DL4J float32 "
-                + dl4jError);
     }
 
     /**

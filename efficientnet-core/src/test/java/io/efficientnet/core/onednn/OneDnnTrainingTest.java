@@ -1,6 +1,7 @@
 package io.efficientnet.core.onednn;
 
 import io.efficientnet.core.EfficientNet;
+import io.efficientnet.core.Float64Checks;
 import io.efficientnet.core.Pooling;
 import org.deeplearning4j.nn.conf.layers.DenseLayer;
 import org.deeplearning4j.nn.conf.layers.OutputLayer;
@@ -21,6 +22,8 @@ import org.nd4j.linalg.lossfunctions.LossFunctions;
 
 import java.util.Arrays;
 
+import static io.efficientnet.core.Float64Checks.assertAsCloseToExact;
+import static io.efficientnet.core.Float64Checks.logits;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -47,30 +50,9 @@ class OneDnnTrainingTest {
     }
 
     /**
-     * Whether {@code actual} is as close to the float64 {@code exact} value as DL4J's float32 {@code dl4j} is (within
-     * 3×, plus 1e-6 relative: a few float32 roundings of a sum), the bound every engine comparison here uses: both
-     * float32 computations add the same products in different orders, so neither is "the" answer, and how far either
-     * lies from float64 depends on the CPU's kernels and on how well-conditioned the network is.
-     */
-    private static void assertAsCloseToExact(double exact, double dl4j, double actual, String what) {
-        double tolerance = 3 * Math.abs(dl4j - exact) + 1e-6 * Math.abs(exact);
-        assertEquals(exact, actual, tolerance, what + ": DL4J float32 " + dl4j + ", float64 " + exact);
-    }
-
-    /** {@link #assertAsCloseToExact} for arrays: largest differences relative to the largest magnitude of exact. */
-    private static void assertAsCloseToExact(INDArray exact, INDArray dl4j, INDArray actual, String what) {
-        INDArray reference = exact.castTo(actual.dataType());
-        double scale = reference.amaxNumber().doubleValue();
-        double dl4jError = dl4j.sub(reference).amaxNumber().doubleValue() / scale;
-        double error = actual.sub(reference).amaxNumber().doubleValue() / scale;
-        assertTrue(error <= 3 * dl4jError + 1e-6, what + ": error against float64 " + error + ", DL4J float32 "
-                + dl4jError);
-    }
-
-    /**
      * One step through the engine and one with {@code fit} from the same start, and a float64 {@code fit} as the
      * reference: loss, the update of every parameter, the optimizer state and the trained network's logits must be as
-     * close to float64 as DL4J's float32 {@code fit} (within 3×; {@link #assertAsCloseToExact}). A wrong gradient
+     * close to float64 as DL4J's float32 {@code fit} ({@link Float64Checks#assertAsCloseToExact}). A wrong gradient
      * anywhere shows as an error 100× DL4J's or more.
      */
     private static void assertSameStep(EfficientNet.Builder builder, int batch, int res) {
@@ -118,16 +100,6 @@ class OneDnnTrainingTest {
             assertAsCloseToExact(exact.score(), plain.score(), next, "second loss");
             assertEquals(2, engine.getIterationCount());
         }
-    }
-
-    /** The output layer's pre-softmax values for {@code x}, in float64. */
-    private static INDArray logits(ComputationGraph net, INDArray x) {
-        java.util.Map<String, INDArray> activations = net.feedForward(x, false);
-        String head = net.getConfiguration().getNetworkOutputs().get(0);
-        String input = net.getConfiguration().getVertexInputs().get(head).get(0);
-        INDArray features = activations.get(input).castTo(DataType.DOUBLE).reshape(x.size(0), -1);
-        return features.mmul(net.getLayer(head).getParam("W").castTo(DataType.DOUBLE))
-                .addRowVector(net.getLayer(head).getParam("b").castTo(DataType.DOUBLE).reshape(-1));
     }
 
     /** Running mean ~ N(0, 0.3²) and variance in [0.2, 2.2) for every batch norm (γ = 1, β = 0 as initialised). */

@@ -21,6 +21,8 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 
+import static io.efficientnet.core.Float64Checks.assertAsCloseToExact;
+import static io.efficientnet.core.Float64Checks.logits;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -58,7 +60,7 @@ class ShardedTrainingTest {
      * reference. The shards run their convolutions single-threaded, so float sums are added in another order than in
      * the multi-threaded {@code fit}, and both orders move with the CPU (vector width, oneDNN's kernels): loss, update,
      * optimizer state and the trained network's outputs are held to float64 as closely as {@code fit}'s own float32
-     * step ({@link #assertAsCloseToExact}). Of the second step only the loss is compared, which shows whether it
+     * step ({@link io.efficientnet.core.Float64Checks#assertAsCloseToExact}). Of the second step only the loss is compared, which shows whether it
      * continued from the sharded model's own weights and optimizer state, and no later steps: training on random data
      * amplifies last-bit differences from step to step.
      */
@@ -131,40 +133,6 @@ class ShardedTrainingTest {
             assertTrue((losses[n - 2] + losses[n - 1]) / 2 < (losses[0] + losses[1]) / 2,
                     updater + ": losses on one batch " + java.util.Arrays.toString(losses));
         }
-    }
-
-    /** The output layer's pre-softmax values for {@code x} at inference, in float64 (softmax saturates here). */
-    private static INDArray logits(ComputationGraph net, INDArray x) {
-        java.util.Map<String, INDArray> activations = net.feedForward(x, false);
-        String head = net.getConfiguration().getNetworkOutputs().get(0);
-        String input = net.getConfiguration().getVertexInputs().get(head).get(0);
-        INDArray features = activations.get(input).castTo(DataType.DOUBLE).reshape(x.size(0), -1);
-        return features.mmul(net.getLayer(head).getParam("W").castTo(DataType.DOUBLE))
-                .addRowVector(net.getLayer(head).getParam("b").castTo(DataType.DOUBLE).reshape(-1));
-    }
-
-    /** float32's unit roundoff, 2⁻²⁴. */
-    private static final double U = Math.ulp(1f) / 2;
-
-    /**
-     * {@code actual}'s largest difference from {@code exact} (float64), relative to the largest magnitude of
-     * {@code exact}, is at most 3× that of DL4J's float32 {@code fit} ({@code plain}) plus 32 float32 roundings. Both
-     * run the same layers on the same examples and differ only in the order of the convolutions' sums, so neither is
-     * expected to be closer to float64, even on a single value such as the loss; 3× leaves room for one order being
-     * luckier than the other, the 32 roundings for both landing next to float64. A wrong or missing gradient term
-     * gives errors of another order altogether.
-     */
-    private static void assertAsCloseToExact(INDArray exact, INDArray plain, INDArray actual, String what) {
-        INDArray reference = exact.castTo(DataType.DOUBLE);
-        double scale = reference.amaxNumber().doubleValue();
-        double plainError = plain.castTo(DataType.DOUBLE).sub(reference).amaxNumber().doubleValue() / scale;
-        double error = actual.castTo(DataType.DOUBLE).sub(reference).amaxNumber().doubleValue() / scale;
-        assertTrue(error <= 3 * plainError + 32 * U, what + ": error against float64 " + error + ", fit's float32 "
-                + plainError);
-    }
-
-    private static void assertAsCloseToExact(double exact, double plain, double actual, String what) {
-        assertAsCloseToExact(Nd4j.scalar(exact), Nd4j.scalar(plain), Nd4j.scalar(actual), what);
     }
 
     @Test
