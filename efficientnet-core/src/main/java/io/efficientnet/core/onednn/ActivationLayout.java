@@ -3,6 +3,8 @@ package io.efficientnet.core.onednn;
 import org.bytedeco.dnnl.global.dnnl;
 import org.bytedeco.dnnl.memory;
 
+import java.util.Map;
+
 /**
  * The memory format a plan keeps 4-D activations in. Every primitive is created for an explicit format rather than
  * {@code format_tag::any}: with {@code any}, oneDNN's AVX-512 convolutions pick channels-last and some ops that
@@ -37,26 +39,20 @@ enum ActivationLayout {
         return (isa & dnnl.dnnl_cpu_isa_avx512_core) == dnnl.dnnl_cpu_isa_avx512_core;
     }
 
+    /** oneDNN's instruction-set values and their names. */
+    private static final Map<Integer, String> ISA_NAMES = Map.of(
+            dnnl.dnnl_cpu_isa_avx512_core_amx, "avx512_core_amx",
+            dnnl.dnnl_cpu_isa_avx512_core_bf16, "avx512_core_bf16",
+            dnnl.dnnl_cpu_isa_avx512_core_vnni, "avx512_core_vnni",
+            dnnl.dnnl_cpu_isa_avx512_core, "avx512_core",
+            dnnl.dnnl_cpu_isa_avx2_vnni, "avx2_vnni",
+            dnnl.dnnl_cpu_isa_avx2, "avx2",
+            dnnl.dnnl_cpu_isa_avx, "avx",
+            dnnl.dnnl_cpu_isa_sse41, "sse41");
+
     /** The instruction set oneDNN runs here, e.g. {@code avx512_core_vnni} or {@code avx2}. */
     static String isaName() {
         int isa = dnnl.dnnl_get_effective_cpu_isa();
-        if (isa == dnnl.dnnl_cpu_isa_avx512_core_amx) {
-            return "avx512_core_amx";
-        } else if (isa == dnnl.dnnl_cpu_isa_avx512_core_bf16) {
-            return "avx512_core_bf16";
-        } else if (isa == dnnl.dnnl_cpu_isa_avx512_core_vnni) {
-            return "avx512_core_vnni";
-        } else if (isa == dnnl.dnnl_cpu_isa_avx512_core) {
-            return "avx512_core";
-        } else if (isa == dnnl.dnnl_cpu_isa_avx2_vnni) {
-            return "avx2_vnni";
-        } else if (isa == dnnl.dnnl_cpu_isa_avx2) {
-            return "avx2";
-        } else if (isa == dnnl.dnnl_cpu_isa_avx) {
-            return "avx";
-        } else if (isa == dnnl.dnnl_cpu_isa_sse41) {
-            return "sse41";
-        }
-        return "isa 0x" + Integer.toHexString(isa);
+        return ISA_NAMES.getOrDefault(isa, "isa 0x" + Integer.toHexString(isa));
     }
 }
