@@ -24,44 +24,14 @@
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
-python=/usr/bin/python3
-
 threads=2
 warmup=10
 iterations=15
 rounds=3
-output=""
-quick=0
-only=""
-while [[ $# -gt 0 ]]; do
-  case "$1" in
-    --threads) threads="$2"; shift 2 ;;
-    --warmup) warmup="$2"; shift 2 ;;
-    --iterations) iterations="$2"; shift 2 ;;
-    --rounds) rounds="$2"; shift 2 ;;
-    --output) output="$2"; shift 2 ;;
-    --quick) quick=1; shift ;;
-    --only) only="$2"; shift 2 ;;
-    -h|--help) sed -n '2,24p' "$0"; exit 0 ;;
-    *) echo "compare-onnxruntime: unknown option '$1' (see --help)" >&2; exit 2 ;;
-  esac
-done
-for v in threads iterations rounds; do
-  if ! [[ "${!v}" =~ ^[1-9][0-9]*$ ]]; then
-    echo "compare-onnxruntime: --$v must be a whole number >= 1, got '${!v}'" >&2; exit 2
-  fi
-done
-if ! [[ "$warmup" =~ ^[0-9]+$ ]]; then
-  echo "compare-onnxruntime: --warmup must be a whole number >= 0, got '$warmup'" >&2; exit 2
-fi
-
-if ! "$python" -c 'import torchvision' 2>/dev/null; then
-  echo "compare-onnxruntime: installing Debian's python3-torch and python3-torchvision ..." >&2
-  sudo_cmd=()
-  [[ "$(id -u)" -ne 0 ]] && sudo_cmd=(sudo)
-  "${sudo_cmd[@]}" apt-get update -q >&2
-  "${sudo_cmd[@]}" apt-get install -y -q python3-torch python3-torchvision >&2
-fi
+bench_name=compare-onnxruntime
+help_lines=24
+# shellcheck source=bench/compare-common
+source "$root/bench/compare-common"
 
 # label|variant|batch|resolution
 if [[ $quick -eq 1 ]]; then
@@ -81,7 +51,6 @@ for vr in $(printf '%s\n' "${shapes[@]}" | awk -F'|' '{print $2 "-" $4}' | sort 
   fi
 done
 
-bench_name=compare-onnxruntime
 # shellcheck source=bench/core-test-classpath
 source bench/core-test-classpath
 export OMP_NUM_THREADS="$threads"

@@ -31,44 +31,14 @@
 # another process on the cores, OpenMP threads of both libraries wait on each other and times explode.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-python=/usr/bin/python3
-
 threads=2
 warmup=10
 iterations=15
 rounds=1
-output=""
-quick=0
-only=""
-while [[ $# -gt 0 ]]; do
-  case "$1" in
-    --threads) threads="$2"; shift 2 ;;
-    --warmup) warmup="$2"; shift 2 ;;
-    --iterations) iterations="$2"; shift 2 ;;
-    --rounds) rounds="$2"; shift 2 ;;
-    --output) output="$2"; shift 2 ;;
-    --quick) quick=1; shift ;;
-    --only) only="$2"; shift 2 ;;
-    -h|--help) sed -n '2,25p' "$0"; exit 0 ;;
-    *) echo "compare-pytorch: unknown option '$1' (see --help)" >&2; exit 2 ;;
-  esac
-done
-for v in threads iterations rounds; do
-  if ! [[ "${!v}" =~ ^[1-9][0-9]*$ ]]; then
-    echo "compare-pytorch: --$v must be a whole number >= 1, got '${!v}'" >&2; exit 2
-  fi
-done
-if ! [[ "$warmup" =~ ^[0-9]+$ ]]; then
-  echo "compare-pytorch: --warmup must be a whole number >= 0, got '$warmup'" >&2; exit 2
-fi
-
-if ! "$python" -c 'import torchvision' 2>/dev/null; then
-  echo "compare-pytorch: installing Debian's python3-torch and python3-torchvision ..." >&2
-  sudo_cmd=()
-  [[ "$(id -u)" -ne 0 ]] && sudo_cmd=(sudo)
-  "${sudo_cmd[@]}" apt-get update -q >&2
-  "${sudo_cmd[@]}" apt-get install -y -q python3-torch python3-torchvision >&2
-fi
+bench_name=compare-pytorch
+help_lines=25
+# shellcheck source=bench/compare-common
+source "$root/bench/compare-common"
 
 # label|variant|mode|batch|resolution|extra options for ours
 if [[ $quick -eq 1 ]]; then
