@@ -333,16 +333,21 @@ final class OneDnnPlan implements PlanCache.Plan {
     }
 
     private void activation(LoweredOp.Activation a, int index) {
-        Tensor src = tensor(a.input());
-        eltwise_forward.desc d = natives.keep(new eltwise_forward.desc(prop_kind.forward_inference,
-                algorithmOf(a.activation()), src.desc, alpha(a.activation()), beta(a.activation())));
-        eltwise_forward.primitive_desc pd = natives.keep(new eltwise_forward.primitive_desc(d, eng));
-        // element-wise kernels are jit in every format
-        Tensor dst = inPlaceOrNew(a.input(), src, index);
-        dst.collapsed = src.collapsed;
+        Tensor given = tensor(a.input());
+        // (small maps in a padded blocked format can have only a reference element-wise kernel: KernelChoice)
+        eltwise_forward.primitive_desc pd = given.dims.length != 4 ? eltwise(given.desc, a.activation())
+                : KernelChoice.choose(a.name(), layout, tag -> eltwise(desc(given.dims, tag), a.activation()));
+        Tensor src = inFormat(given, pd.src_desc(), a.name());
+        Tensor dst = src != given ? src : inPlaceOrNew(a.input(), src, index);
+        dst.collapsed = given.collapsed;
         step(a.name(), natives.keep(new eltwise_forward(pd)), natives.args(DNNL_ARG_SRC, src.mem, DNNL_ARG_DST,
                 dst.mem), impl(pd));
         tensors.put(a.output(), dst);
+    }
+
+    private eltwise_forward.primitive_desc eltwise(memory.desc src, Eltwise e) {
+        return natives.keep(new eltwise_forward.primitive_desc(natives.keep(new eltwise_forward.desc(
+                prop_kind.forward_inference, algorithmOf(e), src, alpha(e), beta(e))), eng));
     }
 
     private void dense(LoweredOp.Dense dn) {
