@@ -17,15 +17,9 @@
 #   --quick         smoke test only: tiny shapes (64 px), 1 warm-up + 2 iterations; the numbers mean nothing
 #
 # Shapes (ours and PyTorch alternate per shape): B0 inference batch 8 @224, B0 inference batch 1 @224,
-# B0 training batch 8 @224 (plain SGD on both sides), B3 inference batch 8 @300; then B0 and B3 batch-8 inference
-# again with ours through ShardedInference (`--shards N`, N = --threads: the batch cut into N single-threaded shards)
-# against PyTorch's same standard run (one batch, N intra-op threads; PyTorch has no per-shard equivalent built in),
-# and B0 batch 1 with ours on one single-threaded shard (`--shards 1`) against PyTorch's same N-thread run (PyTorch
-# itself ran batch 1 2.6x slower on 1 thread than on 2 here, BENCHMARKS.md session 7), and B0 training batch 8 with
-# ours through ShardedTraining (`--shards N`: synchronised batch norm, one SGD update from the summed gradients; the
-# same step as one fit) against PyTorch's same standard training step; then B0 batch 8 and 1 and B3 batch 8 inference
-# with ours through the oneDNN engine (`--engine onednn`: the whole network as oneDNN primitives, OneDnnInference)
-# against PyTorch's same standard run, and B0 training batch 8 through OneDnnTraining (the same SGD step). Rows without an engine option time the DL4J network (`--engine dl4j`).
+# B0 training batch 8 @224 (plain SGD on both sides), B3 inference batch 8 @300, with ours at its default engine
+# (auto: the oneDNN engine); then the same shapes with ours on the DL4J network itself (`--engine dl4j`, the path
+# taken where oneDNN cannot run a network, e.g. on CUDA).
 # Needs /usr/bin/python3 with torch and torchvision (Debian's python3-torch/python3-torchvision are installed with
 # apt-get when missing). Our CLI is built by bin/efficientnet when needed. Run on an otherwise idle machine: with
 # another process on the cores, OpenMP threads of both libraries wait on each other and times explode.
@@ -46,12 +40,8 @@ if [[ $quick -eq 1 ]]; then
           "B0 inference, batch 1, 64 px (quick)|b0|inference|1|64|"
           "B0 training (SGD), batch 2, 64 px (quick)|b0|train|2|64|"
           "B3 inference, batch 2, 64 px (quick)|b3|inference|2|64|"
-          "B0 inference, batch 2, 64 px, ours --shards $threads (quick)|b0|inference|2|64|--shards $threads"
-          "B0 inference, batch 1, 64 px, ours --shards 1 (quick)|b0|inference|1|64|--shards 1"
-          "B0 training (SGD), batch 2, 64 px, ours --shards $threads (quick)|b0|train|2|64|--shards $threads"
-          "B0 inference, batch 2, 64 px, ours --engine onednn (quick)|b0|inference|2|64|--engine onednn"
-          "B0 inference, batch 1, 64 px, ours --engine onednn (quick)|b0|inference|1|64|--engine onednn"
-          "B0 training (SGD), batch 2, 64 px, ours --engine onednn (quick)|b0|train|2|64|--engine onednn")
+          "B0 inference, batch 2, 64 px, ours --engine dl4j (quick)|b0|inference|2|64|--engine dl4j"
+          "B0 training (SGD), batch 2, 64 px, ours --engine dl4j (quick)|b0|train|2|64|--engine dl4j")
   warmup=1
   iterations=2
 else
@@ -59,14 +49,10 @@ else
           "B0 inference, batch 1, 224 px|b0|inference|1|224|"
           "B0 training (SGD), batch 8, 224 px|b0|train|8|224|"
           "B3 inference, batch 8, 300 px|b3|inference|8|300|"
-          "B0 inference, batch 8, 224 px, ours --shards $threads|b0|inference|8|224|--shards $threads"
-          "B3 inference, batch 8, 300 px, ours --shards $threads|b3|inference|8|300|--shards $threads"
-          "B0 inference, batch 1, 224 px, ours --shards 1|b0|inference|1|224|--shards 1"
-          "B0 training (SGD), batch 8, 224 px, ours --shards $threads|b0|train|8|224|--shards $threads"
-          "B0 inference, batch 8, 224 px, ours --engine onednn|b0|inference|8|224|--engine onednn"
-          "B0 inference, batch 1, 224 px, ours --engine onednn|b0|inference|1|224|--engine onednn"
-          "B3 inference, batch 8, 300 px, ours --engine onednn|b3|inference|8|300|--engine onednn"
-          "B0 training (SGD), batch 8, 224 px, ours --engine onednn|b0|train|8|224|--engine onednn")
+          "B0 inference, batch 8, 224 px, ours --engine dl4j|b0|inference|8|224|--engine dl4j"
+          "B0 inference, batch 1, 224 px, ours --engine dl4j|b0|inference|1|224|--engine dl4j"
+          "B0 training (SGD), batch 8, 224 px, ours --engine dl4j|b0|train|8|224|--engine dl4j"
+          "B3 inference, batch 8, 300 px, ours --engine dl4j|b3|inference|8|300|--engine dl4j")
 fi
 
 export OMP_NUM_THREADS="$threads" MKL_NUM_THREADS="$threads"

@@ -1,5 +1,13 @@
 package io.efficientnet.core;
 
+import io.efficientnet.core.model.Architecture;
+import io.efficientnet.core.model.GraphAssembler;
+import io.efficientnet.core.model.ModelSummary;
+import io.efficientnet.core.model.NetworkOptions;
+import io.efficientnet.core.model.Padding;
+import io.efficientnet.core.model.Pooling;
+import io.efficientnet.core.model.Scaling;
+import io.efficientnet.core.model.Variant;
 import org.deeplearning4j.nn.api.Model;
 import org.deeplearning4j.nn.conf.CacheMode;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;

@@ -1,5 +1,11 @@
 package io.efficientnet.core;
 
+import io.efficientnet.core.model.Architecture;
+import io.efficientnet.core.model.BlockConfig;
+import io.efficientnet.core.model.GraphAssembler;
+import io.efficientnet.core.model.ModelSummary;
+import io.efficientnet.core.model.Scaling;
+import io.efficientnet.core.model.Variant;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.conf.graph.LayerVertex;
 import org.deeplearning4j.nn.conf.layers.BatchNormalization;

@@ -1,5 +1,9 @@
 package io.efficientnet.core;
 
+import io.efficientnet.core.model.GraphAssembler;
+import io.efficientnet.core.model.Padding;
+import io.efficientnet.core.model.Pooling;
+import io.efficientnet.core.model.Variant;
 import io.efficientnet.core.layers.FastBatchNormalization;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.util.ModelSerializer;

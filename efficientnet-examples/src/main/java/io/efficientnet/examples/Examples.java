@@ -1,9 +1,11 @@
 package io.efficientnet.examples;
 
 import io.efficientnet.core.EfficientNet;
-import io.efficientnet.core.Pooling;
-import io.efficientnet.core.Variant;
-import io.efficientnet.core.training.ShardedTraining;
+import io.efficientnet.core.model.Pooling;
+import io.efficientnet.core.model.Variant;
+import io.efficientnet.core.engine.Engine;
+import io.efficientnet.core.engine.Engines;
+import io.efficientnet.core.engine.TrainingSession;
 import io.efficientnet.core.weights.ImageNetPreprocessing;
 import io.efficientnet.core.weights.KerasWeightFile;
 import io.efficientnet.core.weights.KerasWeightImporter;
@@ -180,43 +182,34 @@ final class Examples {
      * augmentation), printing one line per epoch; returns the mean training loss of each epoch.
      */
     /**
-     * Trains {@code net} for {@code epochs} epochs and returns the mean loss of each; with {@code shards > 1} each
-     * batch is one {@link ShardedTraining} step (the step {@code fit} takes, in single-threaded shards side by side).
+     * Trains {@code net} for {@code epochs} epochs on {@code engine} (oneDNN where it can train the network, else
+     * DL4J's {@code fit}) and returns the mean loss of each.
      */
     static List<Double> train(ComputationGraph net, ImageFolder folder, int res, int batchSize, long seed,
-            int epochs, int shards) {
+            int epochs, Engine engine) {
         List<Double> losses = new ArrayList<>();
         try (ImageBatches train = trainBatches(folder, res, batchSize, seed);
-             ShardedTraining sharded = shards > 1 ? ShardedTraining.of(net, shards) : null) {
+             TrainingSession session = Engines.training(net, engine, System.out::println)) {
             for (int epoch = 0; epoch < epochs; epoch++) {
                 long t0 = System.nanoTime();
                 train.startEpoch(epoch, 0);
                 double sum = 0;
                 int n = 0;
                 while (train.hasNext()) {
-                    if (sharded != null) {
-                        sum += sharded.fit(train.next());
-                    } else {
-                        net.fit(train.next());
-                        sum += net.score();
-                    }
+                    sum += session.fit(train.next());
                     n++;
                 }
                 losses.add(sum / n);
-                System.out.printf("epoch %d/%d: training loss %.4f (%d batches, %.1f s%s)%n", epoch + 1, epochs,
-                        sum / n, n, (System.nanoTime() - t0) / 1e9, sharded != null ? ", " + shards + " shards" : "");
+                System.out.printf("epoch %d/%d: training loss %.4f (%d batches, %.1f s, %s)%n", epoch + 1, epochs,
+                        sum / n, n, (System.nanoTime() - t0) / 1e9, session.description());
             }
         }
         return losses;
     }
 
-    /** {@code --shards N} (default 1: one {@code fit} per batch), checked. */
-    static int shards(Args args) {
-        int shards = args.getInt("shards", 1);
-        if (shards < 1) {
-            throw new IllegalArgumentException("--shards must be >= 1, got " + shards);
-        }
-        return shards;
+    /** {@code --engine auto|onednn|dl4j} (default auto). */
+    static Engine engine(Args args) {
+        return Engine.parse(args.get("engine", "auto"), "--engine");
     }
 
     static ImageBatches evalBatches(ImageFolder folder, int res, int batchSize) {

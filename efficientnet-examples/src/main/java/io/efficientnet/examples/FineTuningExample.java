@@ -20,13 +20,12 @@ import java.util.List;
  *
  * <pre>
  * efficientnet-examples/run-example FineTuningExample [--fast] [--model runs/examples/transfer-learning.zip]
- *     [--data DIR] [--from block6] [--epochs N] [--batch N] [--lr X] [--shards N] [--output FILE.zip]
+ *     [--data DIR] [--from block6] [--epochs N] [--batch N] [--lr X] [--engine auto|onednn|dl4j] [--output FILE.zip]
  * </pre>
  *
  * Full mode: 2 epochs at learning rate 1e-4 over {@code datasets/fashion-mnist-mini}; {@code --fast}: 2 epochs on
  * 30 training and 10 validation images per class (use it with a {@code --fast} model from the first example).
- * {@code --shards N} (N ≥ 2) trains each batch through {@link io.efficientnet.core.training.ShardedTraining}: N
- * single-threaded shards side by side, the same step as {@code fit}, faster on a few cores.
+ * Steps run on the engine {@link io.efficientnet.core.engine.Engines#training} chooses ({@code --engine auto}).
  */
 public final class FineTuningExample {
 
@@ -79,7 +78,7 @@ public final class FineTuningExample {
         System.out.printf("Frozen up to '%s'; training '%s*' onwards at learning rate %g: %,d of %,d parameters%n",
                 boundary, from, lr, trainable, net.numParams());
 
-        List<Double> losses = Examples.train(net, splits.train(), res, batch, 7, epochs, Examples.shards(args));
+        List<Double> losses = Examples.train(net, splits.train(), res, batch, 7, epochs, Examples.engine(args));
         EvalResult after = TransferLearningExample.evaluate(net, splits, res, batch);
         ModelZip.write(net, output, true, saved.normalizer(), ModelZip.describe(saved.inputShape(), saved.labels()));
         System.out.println("Saved " + output.toAbsolutePath());

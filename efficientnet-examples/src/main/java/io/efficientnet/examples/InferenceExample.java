@@ -1,7 +1,8 @@
 package io.efficientnet.examples;
 
-import io.efficientnet.core.inference.ShardedInference;
-import io.efficientnet.core.onednn.OneDnnInference;
+import io.efficientnet.core.engine.Engine;
+import io.efficientnet.core.engine.Engines;
+import io.efficientnet.core.engine.InferenceSession;
 import io.efficientnet.core.weights.ImageNetLabels;
 import io.efficientnet.core.weights.ImageNetPreprocessing;
 import io.efficientnet.train.data.EvalTransform;
@@ -28,17 +29,15 @@ import java.util.stream.Stream;
  *
  * <pre>
  * efficientnet-examples/run-example InferenceExample [--fast] [--model FILE.zip] [--batch N]
- *     [--engine onednn|dl4j] [--shards N] [--limit N] [IMAGE_OR_FOLDER ...]
+ *     [--engine auto|onednn|dl4j] [--limit N] [IMAGE_OR_FOLDER ...]
  * </pre>
  *
  * With {@code --model} the zip of {@link TransferLearningExample} (or {@code bin/efficientnet convert}) is used with
  * its normaliser, class names and input size ({@link SavedModel}); without it, B0 at 224×224 with the ImageNet
  * classifier as in the first example (random weights when offline, which it says). Images: the arguments (files or
  * folders, searched recursively), default {@code datasets/fashion-mnist-mini/val}. {@code --fast}: the small random
- * network at 32×32 (unless {@code --model}) and 32 images. The forward passes run in {@link OneDnnInference} (the
- * whole network as oneDNN primitives; the default, {@code --engine onednn}) or in the DL4J network itself
- * ({@code --engine dl4j}); {@code --shards N} (N ≥ 2, DL4J) runs each batch through {@link ShardedInference}: N
- * single-threaded shards side by side, faster than one DL4J pass on a few cores.
+ * network at 32×32 (unless {@code --model}) and 32 images. The forward passes run on the engine
+ * {@link Engines#inference} chooses: oneDNN wherever it can run the network (the default, {@code --engine auto}).
  */
 public final class InferenceExample {
 
@@ -67,14 +66,7 @@ public final class InferenceExample {
     public static Result run(String... argv) throws Exception {
         Examples.Args args = Examples.Args.parse(argv);
         int batch = args.getInt("batch", 16);
-        int shards = Examples.shards(args);
-        String engine = args.get("engine", shards > 1 ? "dl4j" : "onednn");
-        if (!engine.equals("onednn") && !engine.equals("dl4j")) {
-            throw new IllegalArgumentException("--engine must be onednn or dl4j, got '" + engine + "'");
-        }
-        if (engine.equals("onednn") && shards > 1) {
-            throw new IllegalArgumentException("--shards runs the DL4J network in shards; use it with --engine dl4j");
-        }
+        Engine engine = Examples.engine(args);
         int limit = args.getInt("limit", args.fast() ? 32 : Integer.MAX_VALUE);
         int topK = 5;
 
@@ -114,17 +106,17 @@ public final class InferenceExample {
         List<Prediction> predictions = new ArrayList<>();
         long start = System.nanoTime();
         long forwardNanos = 0;
-        try (OneDnnInference oneDnn = engine.equals("onednn") ? OneDnnInference.of(net) : null;
-             ShardedInference sharded = shards > 1 ? ShardedInference.of(net, shards) : null;
+        String used;
+        try (InferenceSession session = Engines.inference(net, engine, System.out::println);
              ImageBatches batches = new ImageBatches(folder, SampleTransform.of(EvalTransform.of(res)), res, res,
                 batch, false, 0, 2, 2, 0.0, skipped)) {
             batches.setPreProcessor(normalizer);
+            used = session.description();
             int next = 0;
             while (batches.hasNext()) {
                 INDArray x = batches.next().getFeatures();
                 long t0 = System.nanoTime();
-                INDArray probs = oneDnn != null ? oneDnn.output(x)
-                        : sharded != null ? sharded.output(x) : net.output(false, x)[0];
+                INDArray probs = session.output(x);
                 forwardNanos += System.nanoTime() - t0;
                 for (int i = 0; i < probs.size(0); i++) {
                     while (skipped.isSkipped(files.get(next))) {
@@ -145,8 +137,6 @@ public final class InferenceExample {
         }
         double ips = predictions.size() / seconds;
         double forwardIps = predictions.size() / (forwardNanos / 1e9);
-        String used = engine.equals("onednn") ? "oneDNN " + OneDnnInference.version()
-                : "DL4J" + (shards > 1 ? ", " + shards + " shards" : "");
         System.out.printf("Result: %d images in %.2f s: %.1f images/s end to end, %.1f images/s in the forward pass "
                 + "(%s, batch %d, %d CPUs)%n", predictions.size(), seconds, ips, forwardIps, used, batch,
                 Runtime.getRuntime().availableProcessors());

@@ -27,14 +27,13 @@ import java.util.List;
  *
  * <pre>
  * efficientnet-examples/run-example TransferLearningExample [--fast] [--data DIR] [--keras B0.h5]
- *     [--epochs N] [--batch N] [--lr X] [--shards N] [--output FILE.zip]
+ *     [--epochs N] [--batch N] [--lr X] [--engine auto|onednn|dl4j] [--output FILE.zip]
  * </pre>
  *
  * Full mode: B0 at 224×224, ImageNet weights (random when offline, which it says), 3 epochs over
  * {@code datasets/fashion-mnist-mini}. {@code --fast}: a small random network at 32×32, 30 training and 10
- * validation images per class, 2 epochs. {@code --shards N} (N ≥ 2) trains each batch through
- * {@link io.efficientnet.core.training.ShardedTraining}: N single-threaded shards side by side, the same step as
- * {@code fit}, faster on a few cores.
+ * validation images per class, 2 epochs. Steps run on the engine
+ * {@link io.efficientnet.core.engine.Engines#training} chooses ({@code --engine auto}).
  */
 public final class TransferLearningExample {
 
@@ -92,7 +91,7 @@ public final class TransferLearningExample {
         System.out.println("Validation accuracy before training: " + Examples.percent(before));
 
         // 4. Train the head on augmented, ImageNet-normalised batches.
-        List<Double> losses = Examples.train(net, splits.train(), res, batch, 42, epochs, Examples.shards(args));
+        List<Double> losses = Examples.train(net, splits.train(), res, batch, 42, epochs, Examples.engine(args));
 
         // 5. Accuracy after training, and the model zip.
         EvalResult after = evaluate(net, splits, res, batch);

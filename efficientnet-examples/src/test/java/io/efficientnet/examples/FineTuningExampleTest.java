@@ -20,9 +20,8 @@ class FineTuningExampleTest {
         Path second = dir.resolve("ft.zip");
         TransferLearningExample.Result tl = TransferLearningExample.run("--fast", "--data", RepoPaths.data(),
                 "--epochs", "1", "--output", first.toString());
-        // in 2 shards (ShardedTraining, frozen layers and all); TransferLearningExampleTest covers plain fit
         FineTuningExample.Result r = FineTuningExample.run("--fast", "--data", RepoPaths.data(),
-                "--model", first.toString(), "--shards", "2", "--output", second.toString());
+                "--model", first.toString(), "--output", second.toString());
 
         assertEquals(tl.accuracyAfter(), r.accuracyBefore(), "the loaded model is the saved one");
         assertEquals("block6", r.unfrozenFrom());

@@ -1,12 +1,16 @@
 package io.efficientnet.cli;
 
 import io.efficientnet.core.EfficientNet;
+import io.efficientnet.core.engine.Engine;
+import io.efficientnet.core.engine.Engines;
 import io.efficientnet.core.inference.BatchNormFolding;
 import io.efficientnet.core.weights.ModelZip;
 import io.efficientnet.train.bench.BenchmarkMode;
 import io.efficientnet.train.bench.BenchmarkResult;
 import io.efficientnet.train.bench.BenchmarkSpec;
 import io.efficientnet.train.bench.ModelBenchmark;
+import io.efficientnet.train.bench.OneDnnInferenceBenchmark;
+import io.efficientnet.train.bench.OneDnnTrainingBenchmark;
 import io.efficientnet.train.export.InferenceExport;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -66,32 +70,9 @@ public final class BenchmarkCommand implements Callable<Integer> {
             description = "fold batch norms into their convolutions before timing (inference mode only)")
     boolean optimize;
 
-    @Option(names = "--dl4j-batch-norm", description = "build the network with DL4J's own BatchNormalization layer "
-            + "instead of FastBatchNormalization (to compare the two)")
-    boolean dl4jBatchNorm;
-
-    @Option(names = "--dl4j-convolutions", description = "build the network with DL4J's own ConvolutionLayer and "
-            + "DepthwiseConvolution2D instead of FastConvolution2D and FastDepthwiseConvolution2D (to compare them)")
-    boolean dl4jConvolutions;
-
-    @Option(names = "--unfused-swish", description = "keep each batch norm and its swish as two layers (Keras' "
-            + "layout) instead of one fused layer (to compare the two)")
-    boolean unfusedSwish;
-
-    @Option(names = "--parallel-inference", paramLabel = "REPLICAS",
-            description = "inference through DL4J's ParallelInference with REPLICAS model copies: each iteration sends "
-                    + "--batch-size one-image requests at once (server-style throughput)")
-    Integer parallelInference;
-
-    @Option(names = "--shards", paramLabel = "N",
-            description = "each batch cut into N shards run side by side, one single-threaded network replica each: "
-                    + "inference through ShardedInference, training through ShardedTraining (synchronised batch "
-                    + "norm, one update from the summed gradients); batch throughput on several cores")
-    Integer shards;
-
-    @Option(names = "--engine", defaultValue = "dl4j", paramLabel = "ENGINE",
-            description = "what to time: dl4j (the DL4J network itself) or onednn (the whole network as oneDNN "
-                    + "primitives in blocked layouts: OneDnnInference, or OneDnnTraining with --mode train; float32) "
+    @Option(names = "--engine", defaultValue = "auto", paramLabel = "ENGINE",
+            description = "what to time: auto (oneDNN where it can run the network, else DL4J, saying why), onednn "
+                    + "(the whole network as oneDNN primitives) or dl4j (the DL4J network itself) "
                     + "(default: ${DEFAULT-VALUE})")
     String engine;
 
@@ -135,24 +116,7 @@ public final class BenchmarkCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--optimize-for-inference folds batch norms, which changes training; "
                     + "use it with --mode inference");
         }
-        if (shards != null) {
-            if (shards < 1) {
-                throw new IllegalArgumentException("--shards must be >= 1, got " + shards);
-            }
-            if (parallelInference != null || profile) {
-                throw new IllegalArgumentException("--shards times sharded batches: use it without "
-                        + "--parallel-inference and --profile");
-            }
-        }
-        InferenceEngine chosen = InferenceEngine.parse(engine);
-        if (chosen == InferenceEngine.AUTO) {
-            throw new IllegalArgumentException("benchmark times one engine: --engine dl4j or --engine onednn");
-        }
-        boolean oneDnn = chosen == InferenceEngine.ONEDNN;
-        if (oneDnn && (shards != null || parallelInference != null || profile)) {
-            throw new IllegalArgumentException("--engine onednn times one oneDNN network: use it without --shards, "
-                    + "--parallel-inference and --profile");
-        }
+        Engine requested = Engine.parse(engine, "--engine");
         DataType type = parseDataType(dataType);
         if (data != null && commandSpec.commandLine().getParseResult().hasMatchedOption("--data-type")) {
             throw new IllegalArgumentException("--data-type sets the network's type; --data times the image "
@@ -200,41 +164,31 @@ public final class BenchmarkCommand implements Callable<Integer> {
             }
             name = modelZip.toString();
         } else {
-            EfficientNet e = model.builder().fastBatchNorm(!dl4jBatchNorm).fusedSwish(!unfusedSwish)
-                    .fastConvolutions(!dl4jConvolutions).dataType(type)
-                    .build();
+            EfficientNet e = model.builder().dataType(type).build();
             net = e.init();
             chw = e.inputShape();
             name = e.modelName();
         }
         Map<String, Object> notes = new LinkedHashMap<>();
         notes.put("dataType", dataType);
-        if (modelZip == null) {
-            notes.put("batchNorm", dl4jBatchNorm ? "DL4J BatchNormalization"
-                    : unfusedSwish ? "FastBatchNormalization" : "FastBatchNormalization with fused swish");
-            notes.put("convolutions", dl4jConvolutions ? "DL4J ConvolutionLayer, DepthwiseConvolution2D"
-                    : "FastConvolution2D, FastDepthwiseConvolution2D");
-        }
         if (optimize) {
             BatchNormFolding.Result r = BatchNormFolding.fold(net);
             net = r.graph();
             notes.put("foldedBatchNorms", r.folds().size());
         }
-        if (parallelInference != null && profile) {
-            throw new IllegalArgumentException("--profile times layers of one network; drop it with "
-                    + "--parallel-inference");
+        boolean oneDnn = Engines.choose(net, requested, m == BenchmarkMode.TRAIN,
+                commandSpec.commandLine().getErr()::println) == Engine.ONEDNN;
+        if (profile && oneDnn) {
+            throw new IllegalArgumentException("--profile times DL4J's layers: add --engine dl4j (for oneDNN's "
+                    + "primitives set ONEDNN_VERBOSE=1)");
         }
-        BenchmarkResult result = parallelInference != null
-                ? io.efficientnet.train.bench.ParallelInferenceBenchmark.run(net, chw, name, spec, parallelInference,
-                        notes)
-                : oneDnn && m == BenchmarkMode.TRAIN
-                ? io.efficientnet.train.bench.OneDnnTrainingBenchmark.run(net, chw, name, spec, notes)
+        if (!oneDnn) {
+            notes.put("engine", "DL4J");
+        }
+        BenchmarkResult result = oneDnn && m == BenchmarkMode.TRAIN
+                ? OneDnnTrainingBenchmark.run(net, chw, name, spec, notes)
                 : oneDnn
-                ? io.efficientnet.train.bench.OneDnnInferenceBenchmark.run(net, chw, name, spec, notes)
-                : shards != null && m == BenchmarkMode.TRAIN
-                ? io.efficientnet.train.bench.ShardedTrainingBenchmark.run(net, chw, name, spec, shards, notes)
-                : shards != null
-                ? io.efficientnet.train.bench.ShardedInferenceBenchmark.run(net, chw, name, spec, shards, notes)
+                ? OneDnnInferenceBenchmark.run(net, chw, name, spec, notes)
                 : ModelBenchmark.run(net, chw, name, spec, notes);
         if (json) {
             commandSpec.commandLine().getOut().println(new ObjectMapper().writeValueAsString(result.toMap()));

@@ -1,6 +1,6 @@
 package io.efficientnet.cli;
 
-import io.efficientnet.core.Pooling;
+import io.efficientnet.core.model.Pooling;
 
 import java.util.Locale;
 

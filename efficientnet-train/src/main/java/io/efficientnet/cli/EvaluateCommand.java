@@ -1,5 +1,8 @@
 package io.efficientnet.cli;
 
+import io.efficientnet.core.engine.Engine;
+import io.efficientnet.core.engine.Engines;
+import io.efficientnet.core.engine.InferenceSession;
 import io.efficientnet.train.data.DataSplits;
 import io.efficientnet.train.data.EvalTransform;
 import io.efficientnet.train.data.ImageBatches;
@@ -43,14 +46,9 @@ public final class EvaluateCommand implements Callable<Integer> {
     @Option(names = "--workers", defaultValue = "2", description = "decoding threads (default: ${DEFAULT-VALUE})")
     int workers;
 
-    @Option(names = "--shards", defaultValue = "1", paramLabel = "N",
-            description = "cut each batch into N shards run side by side on single-threaded replicas "
-                    + "(ShardedInference; faster on several cores, same results) (default: ${DEFAULT-VALUE})")
-    int shards;
-
     @Option(names = "--engine", defaultValue = "auto", paramLabel = "ENGINE",
-            description = "auto (default: oneDNN where it loads and the network lowers, unless --shards > 1; else "
-                    + "DL4J), onednn (the whole network as oneDNN primitives) or dl4j (the DL4J network, in --shards)")
+            description = "auto (oneDNN where it can run the model, else DL4J, saying why), onednn or dl4j "
+                    + "(default: ${DEFAULT-VALUE})")
     String engine;
 
     @Option(names = "--confusion", description = "confusion matrix CSV (default: confusion-matrix.csv beside the model)")
@@ -64,9 +62,6 @@ public final class EvaluateCommand implements Callable<Integer> {
         if (batchSize < 1 || workers < 1) {
             throw new IllegalArgumentException("--batch-size and --workers must be >= 1, got " + batchSize + " and "
                     + workers);
-        }
-        if (shards < 1) {
-            throw new IllegalArgumentException("--shards must be >= 1, got " + shards);
         }
         PrintWriter out = commandSpec.commandLine().getOut();
         PrintWriter err = commandSpec.commandLine().getErr();
@@ -84,7 +79,7 @@ public final class EvaluateCommand implements Callable<Integer> {
         try (ImageBatches batches = new ImageBatches(folder, SampleTransform.of(new EvalTransform(h, w,
                 EvalTransform.CROP_FRACTION)), h, w, batchSize, false, 0, workers, 2, 0, skipped)) {
             batches.setPreProcessor(saved.normalizer());
-            try (InferenceEngine.Session session = InferenceEngine.parse(engine).open(saved.network(), shards, false,
+            try (InferenceSession session = Engines.inference(saved.network(), Engine.parse(engine, "--engine"),
                     err::println)) {
                 r = Evaluator.evaluate(session::output, batches, saved.labels(), null);
                 engineUsed = session.description();

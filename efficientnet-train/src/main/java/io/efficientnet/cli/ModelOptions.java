@@ -1,7 +1,7 @@
 package io.efficientnet.cli;
 
 import io.efficientnet.core.EfficientNet;
-import io.efficientnet.core.Padding;
+import io.efficientnet.core.model.Padding;
 import picocli.CommandLine.Option;
 
 import java.util.Locale;

@@ -1,8 +1,13 @@
 package io.efficientnet.cli;
 
 import io.efficientnet.core.EfficientNet;
+import io.efficientnet.core.engine.Engine;
+import io.efficientnet.core.engine.Engines;
+import io.efficientnet.core.engine.InferenceSession;
 import io.efficientnet.core.weights.ImageNetLabels;
+import io.efficientnet.core.model.Variant;
 import io.efficientnet.core.weights.ImageNetPreprocessing;
+import io.efficientnet.core.weights.ImageNetWeights;
 import io.efficientnet.train.data.EvalTransform;
 import io.efficientnet.train.data.ImageDecoder;
 import io.efficientnet.train.run.SavedModel;
@@ -60,15 +65,9 @@ public final class PredictCommand implements Callable<Integer> {
     @Option(names = "--top", defaultValue = "5", description = "classes to print per image (default: ${DEFAULT-VALUE})")
     int top;
 
-    @Option(names = "--single-threaded", description = "with the DL4J engine: answer each image on one thread of its "
-            + "own (ShardedInference.of(model, 1)); on the 2-core development machine B0 took 41-42 instead of 55-69 "
-            + "ms per image in DL4J (BENCHMARKS.md, session 7); implies --engine dl4j under auto")
-    boolean singleThreaded;
-
     @Option(names = "--engine", defaultValue = "auto", paramLabel = "ENGINE",
-            description = "auto (default: oneDNN where it loads and the network lowers, else DL4J), onednn (the whole "
-                    + "network as oneDNN primitives; B0 answered one image in ~10 ms instead of 40-70 ms on the 2-core "
-                    + "development machine, BENCHMARKS.md) or dl4j (the DL4J network)")
+            description = "auto (oneDNN where it can run the model, else DL4J, saying why), onednn or dl4j "
+                    + "(default: ${DEFAULT-VALUE})")
     String engine;
 
     @Option(names = "--json", description = "print one JSON object per run")
@@ -80,6 +79,7 @@ public final class PredictCommand implements Callable<Integer> {
         DataNormalization normalizer;
         List<String> labels;
         int[] chw = {3, 224, 224};
+        double crop = EvalTransform.CROP_FRACTION;
         if (source.model != null) {
             SavedModel saved = SavedModel.load(source.model);
             net = saved.network();
@@ -92,19 +92,21 @@ public final class PredictCommand implements Callable<Integer> {
                         + "'; allowed: imagenet");
             }
             EfficientNet model = EfficientNet.builder().variant(source.pretrained.variant).build();
+            ImageNetWeights weights = ImageNetWeights.of(Variant.parse(source.pretrained.variant));
             net = model.initPretrained(PretrainedType.IMAGENET);
             chw = model.inputShape();
-            normalizer = ImageNetPreprocessing.normalizer();
+            normalizer = ImageNetPreprocessing.normalizer(weights.mean(), weights.std());
+            crop = weights.cropFraction();
             labels = null;
         }
-        EvalTransform transform = new EvalTransform(chw[1], chw[2], EvalTransform.CROP_FRACTION);
-        try (InferenceEngine.Session session = InferenceEngine.parse(engine).open(net, 1, singleThreaded,
+        EvalTransform transform = new EvalTransform(chw[1], chw[2], crop);
+        try (InferenceSession session = Engines.inference(net, Engine.parse(engine, "--engine"),
                 commandSpec.commandLine().getErr()::println)) {
             return predictAll(session, transform, normalizer, labels);
         }
     }
 
-    private int predictAll(InferenceEngine.Session session, EvalTransform transform,
+    private int predictAll(InferenceSession session, EvalTransform transform,
             DataNormalization normalizer, List<String> labels) throws Exception {
         PrintWriter out = commandSpec.commandLine().getOut();
         List<Map<String, Object>> results = new ArrayList<>();

@@ -1,6 +1,6 @@
 package io.efficientnet.cli;
 
-import io.efficientnet.core.ModelSummary;
+import io.efficientnet.core.model.ModelSummary;
 import org.nd4j.shade.jackson.databind.ObjectMapper;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;

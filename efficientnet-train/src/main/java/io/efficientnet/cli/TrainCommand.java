@@ -47,15 +47,8 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--workers", description = "data-parallel replicas, one per device (run.workers)")
     Integer workers;
 
-    @Option(names = "--shards", paramLabel = "N", description = "each training and validation batch cut into N "
-            + "single-threaded shards run side by side on this machine's cores, the same steps and metrics "
-            + "(run.train_shards and run.eval_shards; one per core was fastest on the 2-core development machine)")
-    Integer shards;
-
-    @Option(names = "--engine", paramLabel = "ENGINE", description = "what computes each training step: dl4j (the "
-            + "network's layers) or onednn (OneDnnTraining: the forward and backward pass as oneDNN primitives, the "
-            + "same step within float rounding; sets run.train_shards to 1; not with --shards, --workers or Spark) "
-            + "(run.train_engine)")
+    @Option(names = "--engine", paramLabel = "ENGINE", description = "what computes training steps and validation: "
+            + "auto (oneDNN where it can run the network, else DL4J, saying why), onednn or dl4j (run.engine)")
     String engine;
 
     @Option(names = "--spark-master", paramLabel = "URL",
@@ -71,7 +64,8 @@ public final class TrainCommand implements Callable<Integer> {
     List<String> overrides = new ArrayList<>();
 
     @Option(names = "--resume", paramLabel = "DIR",
-            description = "continue the run in DIR from its newest checkpoint, with DIR/config.yaml")
+            description = "continue the run in DIR from its newest checkpoint: DIR/config.yaml, then any --config "
+                    + "files and options (changed values are listed)")
     Path resume;
 
     @Option(names = "--print-config", description = "print the merged configuration as YAML and exit")
@@ -110,29 +104,32 @@ public final class TrainCommand implements Callable<Integer> {
         return 0;
     }
 
-    /** The merged configuration: defaults, files (or the resumed run's config.yaml), then options. */
+    /**
+     * The merged configuration: the defaults (or, with --resume, the run's own config.yaml), then the --config files,
+     * then the options; later ones win.
+     */
     TrainConfig config() throws IOException {
-        List<Path> files = new ArrayList<>(configs);
+        List<Path> files = new ArrayList<>();
         List<String> sets = new ArrayList<>();
+        TrainConfig saved = null;
         if (resume != null) {
-            if (!configs.isEmpty()) {
-                throw new IllegalArgumentException("--resume continues with " + resume.resolve("config.yaml")
-                        + "; use --set to change values, not --config");
-            }
-            Path saved = resume.resolve("config.yaml");
-            if (!Files.isRegularFile(saved)) {
+            Path savedFile = resume.resolve("config.yaml");
+            if (!Files.isRegularFile(savedFile)) {
                 throw new IOException(resume + " is not a run folder (no config.yaml)");
             }
-            files.add(saved);
-            sets.add("run.output=" + resume);
+            if (output != null && !Path.of(output).toAbsolutePath().normalize()
+                    .equals(resume.toAbsolutePath().normalize())) {
+                throw new IllegalArgumentException("--resume " + resume + " continues in its own folder, but --output "
+                        + "names " + output + ": drop one of them");
+            }
+            files.add(savedFile);
+            saved = ConfigLoader.load(List.of(savedFile), List.of(), this::warn);
         }
+        files.addAll(configs);
         if (data != null) {
             sets.add("data.path=" + data);
         }
         if (output != null) {
-            if (resume != null) {
-                throw new IllegalArgumentException("--resume writes to its own folder; drop --output");
-            }
             sets.add("run.output=" + output);
         }
         if (epochs != null) {
@@ -145,14 +142,7 @@ public final class TrainCommand implements Callable<Integer> {
             sets.add("run.workers=" + workers);
         }
         if (engine != null) {
-            sets.add("run.train_engine=" + engine);
-            if (engine.equals("onednn") && shards == null) {
-                sets.add("run.train_shards=1"); // a recipe's shards are DL4J's; oneDNN uses the threads itself
-            }
-        }
-        if (shards != null) {
-            sets.add("run.train_shards=" + shards);
-            sets.add("run.eval_shards=" + shards);
+            sets.add("run.engine=" + engine);
         }
         if (sparkMaster != null) {
             sets.add("spark.master=" + sparkMaster);
@@ -161,6 +151,19 @@ public final class TrainCommand implements Callable<Integer> {
             sets.add("spark.workers=" + sparkWorkers);
         }
         sets.addAll(overrides);
-        return ConfigLoader.load(files, sets);
+        if (resume != null) {
+            sets.add("run.output=" + resume);
+        }
+        TrainConfig merged = ConfigLoader.load(files, sets, this::warn);
+        if (saved != null) {
+            for (String change : ConfigLoader.differences(saved, merged)) {
+                commandSpec.commandLine().getOut().println("resuming with " + change);
+            }
+        }
+        return merged;
+    }
+
+    private void warn(String line) {
+        commandSpec.commandLine().getErr().println(line);
     }
 }

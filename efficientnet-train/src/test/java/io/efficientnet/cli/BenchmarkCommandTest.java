@@ -27,14 +27,16 @@ class BenchmarkCommandTest {
     }
 
     @Test
-    void batchNormImplementationIsSelectableAndReported() throws Exception {
-        assertEquals("FastBatchNormalization with fused swish", json("--mode", "train").get("batchNorm").asText());
-        assertEquals("FastBatchNormalization", json("--mode", "train", "--unfused-swish").get("batchNorm").asText());
-        assertEquals("FastConvolution2D, FastDepthwiseConvolution2D",
-                json("--mode", "train").get("convolutions").asText());
-        assertEquals("DL4J ConvolutionLayer, DepthwiseConvolution2D",
-                json("--mode", "train", "--dl4j-convolutions").get("convolutions").asText());
-        assertEquals("DL4J BatchNormalization", json("--mode", "train", "--dl4j-batch-norm").get("batchNorm").asText());
+    void autoTimesOneDnnWhereItRunsAndDl4jWhereItCannotSayingWhy() throws Exception {
+        assertTrue(json("--mode", "inference").get("engine").asText().startsWith("oneDNN"), "auto is oneDNN on CPU");
+        assertTrue(json("--mode", "train").get("engine").asText().startsWith("oneDNN"), "training too");
+        assertEquals("DL4J", json("--mode", "inference", "--engine", "dl4j").get("engine").asText());
+        Object[] r = SummaryCommandTest.run(concat(new String[] {"benchmark"}, concat(TINY, new String[] {"--mode",
+                "train", "--data-type", "float64", "--json"})));
+        assertEquals(0, r[0], (String) r[2]);
+        assertEquals("DL4J", new ObjectMapper().readTree((String) r[1]).get("engine").asText());
+        assertTrue(((String) r[2]).contains("note: training runs in DL4J (the network is DOUBLE; the oneDNN engine "
+                + "runs float32)"), (String) r[2]);
     }
 
     @Test
@@ -69,20 +71,6 @@ class BenchmarkCommandTest {
     }
 
     @Test
-    void parallelInferenceServesConcurrentSingleImageRequests() throws Exception {
-        // the benchmark itself checks the first request's output against net.output and fails otherwise
-        JsonNode j = json("--mode", "inference", "--parallel-inference", "2");
-        assertTrue(j.get("imagesPerSecondMedian").asDouble() > 0);
-        assertEquals(2, j.get("iterationMs").size());
-        assertTrue(j.get("parallelInference").asText().contains("2 replicas, 2 concurrent one-image requests"),
-                j.toString());
-        Object[] bad = SummaryCommandTest.run("benchmark", "--phi", "-3", "--resolution", "32", "--mode", "train",
-                "--parallel-inference", "2");
-        assertEquals(2, bad[0]);
-        assertTrue(((String) bad[2]).contains("parallel inference is for --mode inference"), (String) bad[2]);
-    }
-
-    @Test
     void oneDnnEngineIsTimedAfterItsOutputIsChecked() throws Exception {
         // the benchmark checks the engine's output against net.output and fails otherwise
         JsonNode j = json("--mode", "inference", "--engine", "onednn");
@@ -101,55 +89,21 @@ class BenchmarkCommandTest {
         assertTrue(t.get("engine").asText().contains("OneDnnTraining"), t.toString());
         assertEquals(0, t.get("oneDnnReferenceKernels").size(), t.toString());
         assertTrue(t.get("optimizer").asText().contains("SGD"), t.toString());
-        for (String[] bad : new String[][] {{"--mode", "train", "--engine", "onednn", "--shards", "2"},
-                {"--engine", "onednn", "--shards", "2"}, {"--engine", "onednn", "--profile"}}) {
+        for (String[] bad : new String[][] {{"--engine", "onednn", "--profile"}, {"--profile"}}) {
             Object[] r = SummaryCommandTest.run(concat(new String[] {"benchmark", "--phi", "-3", "--resolution", "32"},
                     bad));
             assertEquals(2, r[0], String.join(" ", bad));
-            assertTrue(((String) r[2]).contains("--engine onednn times one oneDNN network"), (String) r[2]);
+            assertTrue(((String) r[2]).contains("--profile times DL4J's layers: add --engine dl4j"), (String) r[2]);
         }
         Object[] r = SummaryCommandTest.run("benchmark", "--engine", "tensorflow");
         assertEquals(2, r[0]);
-        assertTrue(((String) r[2]).contains("--engine must be auto, dl4j or onednn, got 'tensorflow'"), (String) r[2]);
-        r = SummaryCommandTest.run("benchmark", "--engine", "auto");
+        assertTrue(((String) r[2]).contains("--engine must be one of auto, onednn, dl4j, got 'tensorflow'"),
+                (String) r[2]);
+        r = SummaryCommandTest.run("benchmark", "--phi", "-3", "--resolution", "32", "--engine", "onednn",
+                "--data-type", "float64");
         assertEquals(2, r[0]);
-        assertTrue(((String) r[2]).contains("benchmark times one engine"), (String) r[2]);
-    }
-
-    @Test
-    void shardedInferenceSplitsEachBatchOverReplicas() throws Exception {
-        // the benchmark itself checks the sharded output against net.output and fails otherwise
-        JsonNode j = json("--mode", "inference", "--shards", "2");
-        assertTrue(j.get("imagesPerSecondMedian").asDouble() > 0);
-        assertEquals(2, j.get("iterationMs").size());
-        assertTrue(j.get("shardedInference").asText().contains("2 shards (at most 1 images each), native threads "
-                + "per shard: 1"), j.toString());
-        for (String[] bad : new String[][] {{"--shards", "2", "--profile"},
-                {"--mode", "train", "--shards", "2", "--parallel-inference", "2"}}) {
-            Object[] r = SummaryCommandTest.run(concat(new String[] {"benchmark", "--phi", "-3", "--resolution", "32"},
-                    bad));
-            assertEquals(2, r[0], String.join(" ", bad));
-            assertTrue(((String) r[2]).contains("--shards times sharded batches: use it without "
-                    + "--parallel-inference and --profile"), (String) r[2]);
-        }
-        Object[] r = SummaryCommandTest.run("benchmark", "--shards", "0");
-        assertEquals(2, r[0]);
-        assertTrue(((String) r[2]).contains("--shards must be >= 1, got 0"), (String) r[2]);
-    }
-
-    @Test
-    void shardedTrainingStepsEachBatchOverReplicas() throws Exception {
-        // the benchmark itself checks the first sharded loss against fit on a copy and fails otherwise
-        JsonNode j = json("--mode", "train", "--shards", "2");
-        assertTrue(j.get("imagesPerSecondMedian").asDouble() > 0);
-        assertEquals(2, j.get("iterationMs").size());
-        assertTrue(j.get("optimizer").asText().startsWith("SGD, learning rate 0.01"), j.toString());
-        assertTrue(j.get("shardedTraining").asText().contains("2 shards (at most 1 images each, synchronised batch "
-                + "norm), native threads per shard: 1"), j.toString());
-        Object[] r = SummaryCommandTest.run("benchmark", "--phi", "-3", "--resolution", "32", "--mode", "train",
-                "--shards", "2", "--dl4j-batch-norm");
-        assertEquals(2, r[0]);
-        assertTrue(((String) r[2]).contains("is DL4J's BatchNormalization"), (String) r[2]);
+        assertTrue(((String) r[2]).contains("the oneDNN engine cannot run this network's inference: the network is "
+                + "DOUBLE"), (String) r[2]);
     }
 
     private static String[] concat(String[] a, String[] b) {
@@ -204,7 +158,7 @@ class BenchmarkCommandTest {
 
     @Test
     void trainJsonWithProfile() throws Exception {
-        JsonNode j = json("--mode", "train", "--num-classes", "5", "--profile", "--learning-rate", "0.05");
+        JsonNode j = json("--mode", "train", "--num-classes", "5", "--profile", "--engine", "dl4j", "--learning-rate", "0.05");
         assertEquals("train", j.get("mode").asText());
         assertTrue(j.get("optimizer").asText().startsWith("SGD, learning rate 0.05"), j.get("optimizer").asText());
         assertTrue(j.get("imagesPerSecondMedian").asDouble() > 0);
@@ -250,7 +204,7 @@ class BenchmarkCommandTest {
 
     @Test
     void inferenceProfileAndFoldedBatchNorms() throws Exception {
-        JsonNode j = json("--optimize-for-inference", "--profile");
+        JsonNode j = json("--optimize-for-inference", "--profile", "--engine", "dl4j");
         assertTrue(j.get("foldedBatchNorms").asInt() > 10);
         JsonNode p = j.get("profile");
         assertEquals("feedForward", p.get("pass").asText());

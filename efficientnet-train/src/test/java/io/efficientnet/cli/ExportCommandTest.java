@@ -1,7 +1,7 @@
 package io.efficientnet.cli;
 
 import io.efficientnet.core.EfficientNet;
-import io.efficientnet.core.Pooling;
+import io.efficientnet.core.model.Pooling;
 import io.efficientnet.core.weights.ImageNetPreprocessing;
 import io.efficientnet.core.weights.ModelZip;
 import org.deeplearning4j.nn.graph.ComputationGraph;

@@ -40,22 +40,46 @@ class TrainEvaluateCommandTest {
         assertTrue(yaml.contains("epochs: 3"), yaml);
         assertTrue(yaml.contains("lr_per_256: 0.02"), yaml);
         assertTrue(yaml.contains("path: datasets/fashion-mnist-mini"), yaml);
-        Object[] sharded = SummaryCommandTest.run("train", "--shards", "3", "--print-config");
-        assertEquals(0, sharded[0], sharded[2].toString());
-        assertTrue(sharded[1].toString().contains("train_shards: 3")
-                && sharded[1].toString().contains("eval_shards: 3"), sharded[1].toString());
         Object[] engine = SummaryCommandTest.run("train", "--config", QUICKSTART, "--engine",
                 "onednn", "--print-config");
         assertEquals(0, engine[0], engine[2].toString());
-        assertTrue(engine[1].toString().contains("train_engine: onednn"), engine[1].toString());
-        assertTrue(engine[1].toString().contains("train_shards: 1"), "--engine onednn replaces the recipe's shards");
-        Object[] engineShards = SummaryCommandTest.run("train", "--engine", "onednn", "--shards", "2",
-                "--print-config");
-        assertEquals(2, engineShards[0]);
-        assertTrue(engineShards[2].toString().contains("run.train_engine onednn"), engineShards[2].toString());
-        Object[] both = SummaryCommandTest.run("train", "--shards", "2", "--workers", "2", "--print-config");
+        assertTrue(engine[1].toString().contains("engine: onednn"), engine[1].toString());
+        // an option composes with the recipe: two devices through DL4J's ParallelWrapper, the engine left at auto
+        Object[] workers = SummaryCommandTest.run("train", "--config", QUICKSTART, "--workers", "2", "--print-config");
+        assertEquals(0, workers[0], workers[2].toString());
+        assertTrue(workers[1].toString().contains("workers: 2"), workers[1].toString());
+        Object[] both = SummaryCommandTest.run("train", "--engine", "onednn", "--workers", "2", "--print-config");
         assertEquals(2, both[0]);
-        assertTrue(both[2].toString().contains("run.train_shards (2) and run.workers (2)"), both[2].toString());
+        assertTrue(both[2].toString().contains("run.engine onednn trains on this machine's cores, run.workers (2)"),
+                both[2].toString());
+    }
+
+    @Test
+    void resumeReadsTheRunsConfigThenTheSameFilesAndOptionsAndSaysWhatChanged(@TempDir Path tmp) {
+        Path run = tmp.resolve("run");
+        Object[] first = SummaryCommandTest.run("train", "--config", QUICKSTART, "--epochs", "5", "--output",
+                run.toString(), "--print-config");
+        assertEquals(0, first[0], first[2].toString());
+        try {
+            java.nio.file.Files.createDirectories(run);
+            java.nio.file.Files.writeString(run.resolve("config.yaml"), (String) first[1]);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        // the command that started the run, with --resume added: the same configuration, nothing changed
+        Object[] same = SummaryCommandTest.run("train", "--config", QUICKSTART, "--epochs", "5", "--output",
+                run.toString(), "--resume", run.toString(), "--print-config");
+        assertEquals(0, same[0], same[2].toString());
+        assertEquals(first[1], same[1]);
+        // options still win over the files, and what changed is listed
+        Object[] longer = SummaryCommandTest.run("train", "--resume", run.toString(), "--epochs", "8",
+                "--print-config");
+        assertEquals(0, longer[0], longer[2].toString());
+        assertTrue(longer[1].toString().contains("resuming with run.epochs: 5 -> 8"), longer[1].toString());
+        Object[] elsewhere = SummaryCommandTest.run("train", "--resume", run.toString(), "--output",
+                tmp.resolve("other").toString(), "--print-config");
+        assertEquals(2, elsewhere[0]);
+        assertTrue(elsewhere[2].toString().contains("continues in its own folder"), elsewhere[2].toString());
     }
 
     @Test
@@ -109,12 +133,6 @@ class TrainEvaluateCommandTest {
         }
         assertEquals(12, total, "every evaluated image is in the confusion matrix");
 
-        Object[] sharded = SummaryCommandTest.run("evaluate", "--model", out.resolve("model-final.zip").toString(),
-                "--data", data.toString(), "--confusion", tmp.resolve("confusion-sharded.csv").toString(), "--json",
-                "--shards", "2", "--batch-size", "5");
-        assertEquals(0, sharded[0], sharded[2].toString());
-        JsonNode js = new ObjectMapper().readTree(sharded[1].toString());
-        assertEquals("DL4J, 2 shards", js.get("engine").asText(), "--shards runs DL4J's ShardedInference");
         Object[] plain = SummaryCommandTest.run("evaluate", "--model", out.resolve("model-final.zip").toString(),
                 "--data", data.toString(), "--confusion", tmp.resolve("confusion-dl4j.csv").toString(), "--json",
                 "--engine", "dl4j");
@@ -128,18 +146,7 @@ class TrainEvaluateCommandTest {
         // float32 rounding moves the loss by far less than 1e-3 relative; other images would move it by percents
         assertEquals(ref.loss(), dl4jLoss, 1e-3 * ref.loss(), "the reference evaluates evaluate's images");
         assertLikeReference(ref, j, csv, dl4jLoss, "oneDNN");
-        assertLikeReference(ref, js, tmp.resolve("confusion-sharded.csv"), dl4jLoss, "DL4J in 2 shards");
         assertLikeReference(ref, jd, tmp.resolve("confusion-dl4j.csv"), dl4jLoss, "DL4J");
-        Object[] conflict = SummaryCommandTest.run("evaluate", "--model", out.resolve("model-final.zip").toString(),
-                "--data", data.toString(), "--engine", "onednn", "--shards", "2");
-        assertEquals(2, conflict[0]);
-        assertTrue(conflict[2].toString().contains("--shards and --single-threaded are options of --engine dl4j"),
-                conflict[2].toString());
-        Object[] badShards = SummaryCommandTest.run("evaluate", "--model", out.resolve("model-final.zip").toString(),
-                "--data", data.toString(), "--shards", "0");
-        assertEquals(2, badShards[0]);
-        assertTrue(badShards[2].toString().contains("--shards must be >= 1, got 0"), badShards[2].toString());
-
         Object[] text = SummaryCommandTest.run("evaluate", "--model", out.resolve("model-final.zip").toString(),
                 "--data", data.resolve("train").toString(), "--confusion", csv.toString());
         assertEquals(0, text[0], text[2].toString());

@@ -3,9 +3,8 @@ package io.efficientnet.core.kernels;
 /**
  * How many threads this project's Vector API kernels use when called from the current thread. By default a kernel
  * splits its work over the calling thread and the common fork-join pool (as many threads as ND4J's operations may
- * use); a thread that is itself one of several workers running side by side, such as a shard of
- * {@link io.efficientnet.core.inference.ShardedInference}, asks for its kernels to stay on it, so that the workers do
- * not compete for the same cores.
+ * use); a thread that is itself one of several workers running side by side (one network replica per thread) can
+ * ask for its kernels to stay on it, so that the workers do not compete for the same cores.
  */
 public final class KernelThreads {
 

@@ -38,29 +38,16 @@ public class FastBatchNormalizationLayer extends BatchNormalization {
     private INDArray statsInput;
     private double[] batchMean;
     private double[] batchVar;
-    /** Shares the per-channel sums with the other shards of the batch (synchronised batch norm), or null. */
-    private BatchStatisticsExchange exchange;
 
     /** Creates the layer (use {@link FastBatchNormalization#instantiate}). */
     public FastBatchNormalizationLayer(NeuralNetConfiguration conf, DataType dataType) {
         super(conf, dataType);
     }
 
-    /**
-     * Normalises training batches with the statistics of the whole batch when the batch is split into shards over
-     * replicas of the network: per-channel sums go through {@code exchange}, and the input gradient uses the whole
-     * batch's sums too, while the γ/β gradients stay this shard's share (summing the replicas' gradients gives the
-     * whole batch's). {@code null} (the default) normalises with this layer's own input alone.
-     */
-    public void shareStatistics(BatchStatisticsExchange exchange) {
-        this.exchange = exchange;
-    }
-
     @Override
     public INDArray preOutput(INDArray x, TrainingMode training, LayerWorkspaceMgr workspaceMgr) {
         boolean swish = fusedSwish();
         if (!handles(x)) {
-            requireLocalStatistics(x, training == TrainingMode.TRAIN);
             INDArray out = super.preOutput(x, training, workspaceMgr);
             return swish ? SWISH.getActivation(out, training == TrainingMode.TRAIN) : out;
         }
@@ -111,7 +98,6 @@ public class FastBatchNormalizationLayer extends BatchNormalization {
         assertInputSet(true);
         boolean swish = fusedSwish();
         if (!handles(input)) {
-            requireLocalStatistics(input, true);
             if (swish) {
                 INDArray z = workspaceMgr.dup(ArrayType.BP_WORKING_MEM,
                         super.preOutput(input, TrainingMode.TRAIN, workspaceMgr));
@@ -153,9 +139,6 @@ public class FastBatchNormalizationLayer extends BatchNormalization {
         INDArray product = workspaceMgr.createUninitialized(ArrayType.BP_WORKING_MEM, dataType, dx2.shape(), 'c');
         Nd4j.getExecutioner().exec(new MulOp(dx2, dy2, product));
         double[] dGamma = foldChannels(rowSums(product, workspaceMgr, ArrayType.BP_WORKING_MEM), n, c);
-        double[] shardDy = sumDy.clone();
-        double[] shardDGamma = dGamma.clone();
-        m = batchTotals(m, sumDy, dGamma);
 
         // dx = γ·invstd·(dy − mean(dy) − x̂·mean(dy·x̂))
         double[] gamma = vector(BatchNormalizationParamInitializer.GAMMA);
@@ -172,7 +155,7 @@ public class FastBatchNormalizationLayer extends BatchNormalization {
         dx2.addiColumnVector(column(s, n, workspaceMgr, ArrayType.BP_WORKING_MEM));
         dx2.muliColumnVector(column(k, n, workspaceMgr, ArrayType.BP_WORKING_MEM));
 
-        return gradients(shardDGamma, shardDy, dx);
+        return gradients(dGamma, sumDy, dx);
     }
 
     /** {@link #preOutput} with the vectorised passes: statistics (training) in two reads, output in one pass. */
@@ -219,9 +202,6 @@ public class FastBatchNormalizationLayer extends BatchNormalization {
         BatchNormKernels.backwardSums(in, dy, swish ? dx : null, meanF, scaleF, betaF, swish, rowG, rowGx);
         double[] sumDy = foldChannels(rowG, n, c);
         double[] sumDyXm = foldChannels(rowGx, n, c);
-        double[] shardDy = sumDy.clone();
-        double[] shardDyXm = sumDyXm.clone();
-        m = batchTotals(m, sumDy, sumDyXm);
         // dx = γ·invstd·(dy − mean(dy) − x̂·mean(dy·x̂)) with x̂ = (x − mean)·invstd, as a·dy + b·(x − mean) + k
         double[] dGamma = new double[c];
         float[] a = new float[c];
@@ -234,11 +214,7 @@ public class FastBatchNormalizationLayer extends BatchNormalization {
             k[j] = (float) (-scale[j] * sumDy[j] / m);
         }
         BatchNormKernels.backwardInput(in, swish ? dx : dy, dx, meanF, a, b, k);
-        double[] shardDGamma = new double[c];
-        for (int j = 0; j < c; j++) {
-            shardDGamma[j] = shardDyXm[j] * invStd[j];
-        }
-        return gradients(shardDGamma, shardDy, dx);
+        return gradients(dGamma, sumDy, dx);
     }
 
     /** Batch mean and biased variance into {@link #batchMean} / {@link #batchVar}, shifted two-pass as {@link #moments}. */
@@ -246,7 +222,7 @@ public class FastBatchNormalizationLayer extends BatchNormalization {
         long n = in.size(0);
         int c = (int) in.size(1);
         double[] mean0 = foldChannels(BatchNormKernels.rowSums(in), n, c);
-        double m = batchTotals((double) n * in.size(2) * in.size(3), mean0);
+        double m = (double) n * in.size(2) * in.size(3);
         float[] centre = new float[c];
         for (int j = 0; j < c; j++) {
             centre[j] = (float) (mean0[j] / m);
@@ -260,7 +236,6 @@ public class FastBatchNormalizationLayer extends BatchNormalization {
         }
         double[] sums = foldChannels(rowSums, n, c);
         double[] squares = foldChannels(rowSquares, n, c);
-        batchTotals(m, sums, squares);
         storeMoments(centreD, sums, squares, m);
     }
 
@@ -328,7 +303,7 @@ public class FastBatchNormalizationLayer extends BatchNormalization {
     private double[] moments(INDArray x2, INDArray centred, long n, long c, LayerWorkspaceMgr workspaceMgr,
             ArrayType type) {
         double[] mean0 = foldChannels(rowSums(x2, workspaceMgr, type), n, (int) c);
-        double m = batchTotals((double) n * x2.size(1), mean0);
+        double m = (double) n * x2.size(1);
         for (int j = 0; j < c; j++) {
             mean0[j] /= m;
         }
@@ -338,7 +313,6 @@ public class FastBatchNormalizationLayer extends BatchNormalization {
         INDArray squares = workspaceMgr.createUninitialized(type, dataType, centred.shape(), 'c');
         Nd4j.getExecutioner().exec(new MulOp(centred, centred, squares));
         double[] sumSq = foldChannels(rowSums(squares, workspaceMgr, type), n, (int) c);
-        batchTotals(m, delta, sumSq);
         storeMoments(mean0, delta, sumSq, m);
         return delta;
     }
@@ -354,45 +328,6 @@ public class FastBatchNormalizationLayer extends BatchNormalization {
             delta[j] /= m;
             batchMean[j] = centre[j] + delta[j];
             batchVar[j] = Math.max(sumSq[j] / m - delta[j] * delta[j], 0.0);
-        }
-    }
-
-    /**
-     * The whole batch's sums: replaces each of {@code perChannel} (this shard's sums) in place by its sum over all
-     * shards and returns the number of values per channel over all shards; without an exchange, leaves them and
-     * returns {@code count}.
-     */
-    private double batchTotals(double count, double[]... perChannel) {
-        if (exchange == null) {
-            return count;
-        }
-        int length = 1;
-        for (double[] p : perChannel) {
-            length += p.length;
-        }
-        double[] packed = new double[length];
-        int at = 0;
-        for (double[] p : perChannel) {
-            System.arraycopy(p, 0, packed, at, p.length);
-            at += p.length;
-        }
-        packed[at] = count;
-        double[] total = exchange.allSum(packed);
-        at = 0;
-        for (double[] p : perChannel) {
-            System.arraycopy(total, at, p, 0, p.length);
-            at += p.length;
-        }
-        return total[at];
-    }
-
-    /** Statistics shared across shards exist only on the path this class implements; DL4J's would be per shard. */
-    private void requireLocalStatistics(INDArray x, boolean training) {
-        if (exchange != null && training) {
-            throw new IllegalStateException("batch norm layer '" + layerConf().getLayerName() + "' cannot share "
-                    + "statistics across shards for input " + (x == null ? "null" : x.shapeInfoToString()
-                    .replace('\n', ' ')) + " (format " + layerConf().getCnn2DFormat() + "): synchronised batch norm "
-                    + "needs a rank-4 NCHW input with " + layerConf().getNOut() + " channels and trainable gamma/beta");
         }
     }
 

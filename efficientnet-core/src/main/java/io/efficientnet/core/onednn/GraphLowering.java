@@ -142,8 +142,8 @@ public final class GraphLowering {
                 org.deeplearning4j.nn.conf.layers.Layer declared = lv.getLayerConf().getLayer();
                 org.deeplearning4j.nn.conf.layers.Layer layer = unfrozen(declared);
                 if (training && layer != declared) {
-                    throw unsupported(name, "frozen layers in training (DL4J runs them in inference mode; train "
-                            + "transfer-learned graphs with fit, DirectFit or ShardedTraining)");
+                    throw unsupported(name, "frozen layers in training (DL4J runs them in inference mode; "
+                            + "the DL4J engine trains such graphs)");
                 }
                 if (training && !(layer instanceof DropoutLayer) && layer.getIDropout() != null) {
                     throw unsupported(name, "dropout on a layer's input (" + layer.getIDropout() + ") in training");

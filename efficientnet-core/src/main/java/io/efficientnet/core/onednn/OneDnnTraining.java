@@ -21,7 +21,7 @@ import java.util.List;
  * layers: each {@link #fit} runs the forward pass (batch norms with batch statistics), softmax cross-entropy and the
  * backward pass in oneDNN, writes the gradients into the network's own gradient array, and lets the network's updater
  * take the step ({@code ModelUpdate}: learning rate, momentum, weight decay, listeners, iteration count as in
- * {@code fit}). The network's parameters are read at every step, so {@code fit}, {@code ShardedTraining} and this
+ * {@code fit}). The network's parameters are read at every step, so {@code fit}, {@code DirectFit} and this
  * class can be mixed, and the network is saved, evaluated and resumed as usual.
  *
  * <pre>{@code

@@ -1,6 +1,5 @@
 package io.efficientnet.core.training;
 
-import io.efficientnet.core.inference.ShardWorkers;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.api.DataSet;
@@ -29,7 +28,7 @@ public final class DirectFit {
      *                                  output
      */
     public static DirectFit of(ComputationGraph model) {
-        ShardWorkers.requireModel(model, "DirectFit");
+        StepInputs.requireModel(model, "DirectFit");
         return new DirectFit(model);
     }
 

@@ -1,12 +1,28 @@
 package io.efficientnet.core.training;
 
+import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.api.DataSet;
 
-/** The checks {@link ShardedTraining} and {@link DirectFit} make on every batch. */
+/** The checks {@link DirectFit} makes on its model and on every batch. */
 final class StepInputs {
 
     private StepInputs() {
+    }
+
+    /** Fails unless {@code model} is initialised and has one input and one output. */
+    static void requireModel(ComputationGraph model, String who) {
+        if (model == null) {
+            throw new IllegalArgumentException("model must not be null");
+        }
+        if (model.getNumInputArrays() != 1 || model.getNumOutputArrays() != 1) {
+            throw new IllegalArgumentException(who + " needs a network with one input and one output, got "
+                    + model.getNumInputArrays() + " inputs " + model.getConfiguration().getNetworkInputs() + " and "
+                    + model.getNumOutputArrays() + " outputs " + model.getConfiguration().getNetworkOutputs());
+        }
+        if (model.params() == null) {
+            throw new IllegalArgumentException("the model is not initialised: call init() first");
+        }
     }
 
     /** Fails unless {@code batch} has no mask arrays (neither step supports them). */

@@ -1,8 +1,8 @@
 package io.efficientnet.core.weights;
 
-import io.efficientnet.core.Architecture;
-import io.efficientnet.core.GraphAssembler;
-import io.efficientnet.core.Variant;
+import io.efficientnet.core.model.Architecture;
+import io.efficientnet.core.model.GraphAssembler;
+import io.efficientnet.core.model.Variant;
 import org.deeplearning4j.nn.api.Layer;
 import org.deeplearning4j.nn.conf.layers.BatchNormalization;
 import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
@@ -26,7 +26,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * Loads a Keras EfficientNet weight file into a graph built by {@link io.efficientnet.core.EfficientNet}, matching
+ * Loads a Keras EfficientNet weight file into a graph built by {@code EfficientNet}, matching
  * layers by name and weights by role (never by file order):
  * <ul>
  *   <li>conv {@code kernel [kH,kW,in,out]} → DL4J {@code W [out,in,kH,kW]}; {@code bias} → {@code b}</li>

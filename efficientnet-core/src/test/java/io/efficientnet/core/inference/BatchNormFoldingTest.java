@@ -1,7 +1,7 @@
 package io.efficientnet.core.inference;
 
 import io.efficientnet.core.EfficientNet;
-import io.efficientnet.core.Pooling;
+import io.efficientnet.core.model.Pooling;
 import io.efficientnet.core.layers.FastBatchNormalization;
 import io.efficientnet.core.layers.StableSwish;
 import io.efficientnet.core.weights.ImageNetPreprocessing;

@@ -1,7 +1,7 @@
 package io.efficientnet.core.onednn;
 
 import io.efficientnet.core.EfficientNet;
-import io.efficientnet.core.Variant;
+import io.efficientnet.core.model.Variant;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;

@@ -1,10 +1,10 @@
 package io.efficientnet.core.onednn;
 
 import io.efficientnet.core.EfficientNet;
-import io.efficientnet.core.GraphAssembler;
-import io.efficientnet.core.Padding;
-import io.efficientnet.core.Pooling;
-import io.efficientnet.core.Variant;
+import io.efficientnet.core.model.GraphAssembler;
+import io.efficientnet.core.model.Padding;
+import io.efficientnet.core.model.Pooling;
+import io.efficientnet.core.model.Variant;
 import io.efficientnet.core.inference.BatchNormTestSupport;
 import io.efficientnet.core.weights.KerasWeightImporter;
 import io.jhdf.HdfFile;

@@ -2,7 +2,7 @@ package io.efficientnet.core.onednn;
 
 import io.efficientnet.core.EfficientNet;
 import io.efficientnet.core.Float64Checks;
-import io.efficientnet.core.Pooling;
+import io.efficientnet.core.model.Pooling;
 import org.deeplearning4j.nn.conf.layers.DenseLayer;
 import org.deeplearning4j.nn.conf.layers.OutputLayer;
 import org.deeplearning4j.nn.graph.ComputationGraph;

@@ -38,7 +38,7 @@ final class KerasFileWriter {
         layers.put("normalization", norm);
         for (Layer layer : net.getLayers()) {
             // Keras names: a fused batch norm + swish (block1a_activation) writes the batch norm's (block1a_bn)
-            String name = io.efficientnet.core.GraphAssembler.kerasWeightName(layer.conf().getLayer());
+            String name = io.efficientnet.core.model.GraphAssembler.kerasWeightName(layer.conf().getLayer());
             if (skipLayers.containsKey(name)) {
                 continue;
             }

@@ -1,8 +1,8 @@
 package io.efficientnet.core.weights;
 
 import io.efficientnet.core.EfficientNet;
-import io.efficientnet.core.Pooling;
-import io.efficientnet.core.Variant;
+import io.efficientnet.core.model.Pooling;
+import io.efficientnet.core.model.Variant;
 import io.jhdf.HdfFile;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.junit.jupiter.api.BeforeAll;

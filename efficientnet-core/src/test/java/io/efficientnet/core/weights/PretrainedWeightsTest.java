@@ -2,7 +2,7 @@ package io.efficientnet.core.weights;
 
 import com.sun.net.httpserver.HttpServer;
 import io.efficientnet.core.EfficientNet;
-import io.efficientnet.core.Pooling;
+import io.efficientnet.core.model.Pooling;
 import org.deeplearning4j.common.resources.DL4JResources;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.zoo.PretrainedType;

@@ -13,6 +13,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Consumer;
 
 /**
  * Builds a {@link TrainConfig}: the defaults, then each YAML file in order, then {@code key=value} overrides
@@ -24,11 +25,27 @@ public final class ConfigLoader {
     private ConfigLoader() {
     }
 
-    /** Merges {@code files} and {@code overrides} over the defaults. */
+    /**
+     * Keys that earlier configurations (and run folders written by them) contain, with what took their place: they
+     * are skipped with a warning instead of failing the run.
+     */
+    private static final Map<String, String> RETIRED = Map.of(
+            "run.train_engine", "run.engine chooses what computes training steps (auto by default)",
+            "run.train_shards", "run.engine chooses what computes training steps; oneDNN uses every core for a batch",
+            "run.eval_shards", "validation runs on run.engine; oneDNN uses every core for a batch",
+            "spark.training_master", "Spark training averages parameters (the one training master)");
+
+    /** Merges {@code files} and {@code overrides} over the defaults; retired keys are reported to stderr. */
     public static TrainConfig load(List<Path> files, List<String> overrides) throws IOException {
+        return load(files, overrides, System.err::println);
+    }
+
+    /** Merges {@code files} and {@code overrides} over the defaults; {@code warnings} hears of retired keys. */
+    public static TrainConfig load(List<Path> files, List<String> overrides, Consumer<String> warnings)
+            throws IOException {
         Map<String, Object> tree = RecordMaps.toMap(TrainConfig.defaults());
         for (Path file : files) {
-            merge(tree, readYaml(file), "", file.toString());
+            merge(tree, readYaml(file), "", file.toString(), warnings);
         }
         for (String override : overrides) {
             apply(tree, override);
@@ -41,7 +58,7 @@ public final class ConfigLoader {
         Map<String, Object> tree = RecordMaps.toMap(TrainConfig.defaults());
         Object doc = new Load(LoadSettings.builder().setLabel(source).build()).loadFromString(yaml);
         if (doc instanceof Map) {
-            merge(tree, cast(doc), "", source);
+            merge(tree, cast(doc), "", source, warning -> { });
         }
         return RecordMaps.fromMap(TrainConfig.class, tree, "");
     }
@@ -77,6 +94,25 @@ public final class ConfigLoader {
         return new Dump(settings).dumpToString(RecordMaps.toMap(config));
     }
 
+    /** The settings that differ between two configurations, as {@code key: before -> after}, in key order. */
+    public static List<String> differences(TrainConfig before, TrainConfig after) {
+        List<String> out = new ArrayList<>();
+        collectDifferences(RecordMaps.toMap(before), RecordMaps.toMap(after), "", out);
+        return out;
+    }
+
+    private static void collectDifferences(Map<String, Object> a, Map<String, Object> b, String prefix,
+            List<String> out) {
+        for (Map.Entry<String, Object> e : b.entrySet()) {
+            Object was = a.get(e.getKey());
+            if (e.getValue() instanceof Map && was instanceof Map) {
+                collectDifferences(cast(was), cast(e.getValue()), prefix + e.getKey() + ".", out);
+            } else if (!java.util.Objects.equals(String.valueOf(was), String.valueOf(e.getValue()))) {
+                out.add(prefix + e.getKey() + ": " + was + " -> " + e.getValue());
+            }
+        }
+    }
+
     private static Map<String, Object> readYaml(Path file) throws IOException {
         if (!Files.isRegularFile(file)) {
             throw new IOException(file + ": no such config file");
@@ -97,9 +133,16 @@ public final class ConfigLoader {
         return cast(doc);
     }
 
-    private static void merge(Map<String, Object> into, Map<String, Object> from, String prefix, String source) {
+    private static void merge(Map<String, Object> into, Map<String, Object> from, String prefix, String source,
+            Consumer<String> warnings) {
         for (Map.Entry<String, Object> e : from.entrySet()) {
             String key = String.valueOf(e.getKey());
+            String retired = RETIRED.get(prefix + key);
+            if (retired != null && !into.containsKey(key)) {
+                warnings.accept("warning: " + source + ": " + prefix + key + " is no longer used and was ignored ("
+                        + retired + ")");
+                continue;
+            }
             if (!into.containsKey(key)) {
                 throw unknown(prefix + key, into, source);
             }
@@ -109,7 +152,7 @@ public final class ConfigLoader {
                     throw new IllegalArgumentException(source + ": config key " + prefix + key
                             + " is a section (key: value lines), got '" + e.getValue() + "'");
                 }
-                merge(cast(current), cast(e.getValue()), prefix + key + ".", source);
+                merge(cast(current), cast(e.getValue()), prefix + key + ".", source, warnings);
             } else {
                 into.put(key, e.getValue());
             }

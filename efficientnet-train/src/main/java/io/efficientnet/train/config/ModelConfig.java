@@ -1,7 +1,7 @@
 package io.efficientnet.train.config;
 
 import io.efficientnet.core.EfficientNet;
-import io.efficientnet.core.Variant;
+import io.efficientnet.core.model.Variant;
 
 /**
  * Which network to train ({@code model:} in the YAML).

@@ -1,5 +1,7 @@
 package io.efficientnet.train.config;
 
+import io.efficientnet.core.engine.Engine;
+
 /**
  * The whole training configuration, as {@code train --print-config} shows it. Defaults are the paper's ImageNet
  * recipe for B0 (TensorFlow reference: RMSProp ρ 0.9, momentum 0.9, ε 1e-3, 0.016 per 256 images, 5 warm-up epochs,
@@ -14,13 +16,10 @@ public record TrainConfig(ModelConfig model, DataConfig data, OptimizerConfig op
             throw new IllegalArgumentException(
                     "every section (model, data, optimizer, schedule, ema, run, spark) is needed");
         }
-        if (spark.enabled() && run.trainShards() > 1) {
-            throw new IllegalArgumentException("run.train_shards (" + run.trainShards() + ") splits batches on this "
-                    + "machine, but spark.master is set: Spark executors train their own shards; drop one of them");
-        }
-        if (spark.enabled() && run.trainEngine().equals("onednn")) {
-            throw new IllegalArgumentException("run.train_engine onednn trains on this machine, but spark.master is "
-                    + "set: Spark executors train with DL4J; use run.train_engine dl4j");
+        if (spark.enabled() && run.engineChoice() == Engine.ONEDNN) {
+            throw new IllegalArgumentException("run.engine onednn trains on this machine, but spark.master is set: "
+                    + "Spark executors train with DL4J; use run.engine auto (validation on the driver still runs "
+                    + "in oneDNN)");
         }
     }
 
@@ -33,7 +32,7 @@ public record TrainConfig(ModelConfig model, DataConfig data, OptimizerConfig op
                 new OptimizerConfig("rmsprop", 0.016, 0.9, 0.9, 1e-3, 1e-5),
                 new ScheduleConfig("exponential", 5, 0.97, 2.4),
                 new EmaConfig(0.9999),
-                new RunConfig(350, 42, "runs/efficientnet", 0, 3, null, 1, 1, 1, "dl4j"),
-                new SparkConfig(null, "parameter_averaging", null));
+                new RunConfig(350, 42, "runs/efficientnet", 0, 3, null, 1, "auto"),
+                new SparkConfig(null, null));
     }
 }

@@ -1,8 +1,8 @@
 package io.efficientnet.train.run;
 
 import io.efficientnet.core.EfficientNet;
-import io.efficientnet.core.Pooling;
-import io.efficientnet.core.Variant;
+import io.efficientnet.core.model.Pooling;
+import io.efficientnet.core.model.Variant;
 import io.efficientnet.train.config.TrainConfig;
 import io.efficientnet.train.export.InferenceExport;
 import org.deeplearning4j.nn.api.Layer;

@@ -1,6 +1,7 @@
 package io.efficientnet.train.run;
 
-import io.efficientnet.core.inference.ShardedInference;
+import io.efficientnet.core.engine.Engines;
+import io.efficientnet.core.engine.InferenceSession;
 import io.efficientnet.core.weights.ImageNetPreprocessing;
 import io.efficientnet.core.weights.ModelZip;
 import io.efficientnet.train.config.ConfigLoader;
@@ -12,13 +13,12 @@ import io.efficientnet.train.data.ImageBatches;
 import io.efficientnet.train.data.ImageFolder;
 import io.efficientnet.train.data.SampleTransform;
 import io.efficientnet.train.data.SkippedImages;
-import io.efficientnet.train.data.augment.RandAugment;
-import io.efficientnet.train.data.augment.RandomResizedCrop;
-import io.efficientnet.train.data.augment.TrainTransform;
+import io.efficientnet.train.recipe.Augmentation;
 import io.efficientnet.train.recipe.Recipe;
 import io.efficientnet.train.recipe.WarmupSchedule;
 import io.efficientnet.train.recipe.WeightAverage;
 import io.efficientnet.train.spark.SparkStepRunner;
+import io.efficientnet.train.step.StepRunner;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.nd4j.linalg.factory.Nd4j;
 
@@ -72,6 +72,8 @@ public final class Trainer {
     private final TrainConfig config;
     private final Path output;
     private final Consumer<String> console;
+    /** Engine notes (why DL4J runs instead of oneDNN), each said once. */
+    private final Consumer<String> notes;
     private final boolean progressBars;
     private final Listener listener;
     private final Consumer<ComputationGraph> onNetwork;
@@ -88,6 +90,12 @@ public final class Trainer {
         this.config = config;
         this.output = Path.of(config.run().output());
         this.console = console;
+        java.util.Set<String> said = java.util.concurrent.ConcurrentHashMap.newKeySet();
+        this.notes = note -> {
+            if (said.add(note)) {
+                console.accept(note);
+            }
+        };
         this.progressBars = progressBars;
         this.listener = listener;
         this.onNetwork = onNetwork;
@@ -104,7 +112,7 @@ public final class Trainer {
         String configYaml = ConfigLoader.toYaml(config);
         CheckpointStore store = new CheckpointStore(output.resolve("checkpoints"), config.run().keepCheckpoints());
 
-        try (ImageBatches train = new ImageBatches(data.train(), trainTransform(config), res, res, dc.batchSize(), true,
+        try (ImageBatches train = new ImageBatches(data.train(), Augmentation.of(config), res, res, dc.batchSize(), true,
                 seed, dc.workers(), dc.prefetch(), dc.labelSmoothing(), skipped);
              ImageBatches val = data.validation() == null ? null : evalBatches(data.validation(), res, skipped)) {
             train.setPreProcessor(ImageNetPreprocessing.normalizer());
@@ -147,41 +155,29 @@ public final class Trainer {
                     describe(net, res),
                     data.train().size(), data.classes().size(),
                     data.validation() == null ? "none" : data.validation().size() + " images", dc.batchSize(),
-                    config.run().trainShards() > 1 ? " in " + config.run().trainShards() + " shards"
-                            : config.run().trainEngine().equals("onednn") ? " through oneDNN" : "",
+                    config.run().workers() > 1 ? " over " + config.run().workers() + " workers" : "",
                     stepsPerEpoch, config.run().epochs(), output));
             onNetwork.accept(net);
 
-            int evalShards = config.run().evalShards();
-            try (StepRunner runner = openRunner(data.train());
-                 ShardedInference sharded = val != null && evalShards > 1 ? ShardedInference.of(net, evalShards) : null) {
+            try (StepRunner runner = openRunner(data.train())) {
                 train.setDecoding(runner.decodesOnDriver());
                 Loop loop = new Loop(net, average, state, history, train, val, schedule, store, skipped, inputShape,
-                        data.classes(), configYaml, runner, sharded);
+                        data.classes(), configYaml, runner);
                 loop.lastCheckpoint = restoredFrom;
                 return loop.loop();
             }
         }
     }
 
-    /**
-     * One device, {@code run.workers} devices, a Spark cluster ({@code spark.master}), or {@code run.train_shards}
-     * shards on the cores of this machine.
-     */
+    /** A Spark cluster ({@code spark.master}), {@code run.workers} devices, or one device on {@code run.engine}. */
     private StepRunner openRunner(ImageFolder train) {
         if (config.spark().enabled()) {
             SparkStepRunner spark = SparkStepRunner.open(config, train);
-            console.accept("Spark: master " + config.spark().master() + ", " + spark.workers() + " workers, "
-                    + config.spark().trainingMaster().replace('_', ' '));
+            console.accept("Spark: master " + config.spark().master() + ", " + spark.workers()
+                    + " workers, parameters averaged after every step");
             return spark;
         }
-        if (config.run().trainShards() > 1) {
-            return BoundStepRunner.sharded(config.run().trainShards());
-        }
-        if (config.run().trainEngine().equals("onednn")) {
-            return BoundStepRunner.oneDnn();
-        }
-        return StepRunner.forWorkers(config.run().workers());
+        return StepRunner.forWorkers(config.run().workers(), config.run().engineChoice(), notes);
     }
 
     /** A resumed run repeats the uninterrupted one only with the same seed and batch size; says so if they changed. */
@@ -201,16 +197,6 @@ public final class Trainer {
 
     private static String describe(ComputationGraph net, int res) {
         return String.format(Locale.ROOT, "%,d parameters at %dx%d", net.numParams(), res, res);
-    }
-
-    /** The training augmentation of {@code config} (random-resized crop, flip, RandAugment) at its resolution. */
-    public static SampleTransform trainTransform(TrainConfig config) {
-        DataConfig dc = config.data();
-        int res = config.model().inputResolution();
-        TrainTransform t = new TrainTransform(res, res, new RandomResizedCrop(dc.cropScaleMin(), 1.0, 3.0 / 4, 4.0 / 3),
-                dc.flip(), dc.randAugmentLayers() > 0
-                ? new RandAugment(dc.randAugmentLayers(), dc.randAugmentMagnitude()) : null);
-        return t::apply;
     }
 
     private ImageBatches evalBatches(ImageFolder folder, int res, SkippedImages skipped) {
@@ -246,15 +232,11 @@ public final class Trainer {
         private Path lastCheckpoint;
         private EvalResult lastValidation;
         private final StepRunner runner;
-        /** Validation through shards ({@code run.eval_shards} > 1), or null for {@code net.output}. */
-        private final ShardedInference evalShards;
 
         Loop(ComputationGraph net, WeightAverage average, TrainerState state, List<EpochMetrics> history,
                 ImageBatches train, ImageBatches val, WarmupSchedule schedule, CheckpointStore store,
-                SkippedImages skipped, int[] inputShape, List<String> classes, String configYaml, StepRunner runner,
-                ShardedInference evalShards) {
+                SkippedImages skipped, int[] inputShape, List<String> classes, String configYaml, StepRunner runner) {
             this.runner = runner;
-            this.evalShards = evalShards;
             this.net = net;
             this.average = average;
             this.state = state;
@@ -328,8 +310,11 @@ public final class Trainer {
             EvalResult v = null;
             if (val != null) {
                 val.startEpoch(0, 0);
-                v = withAverage(() -> evalShards != null ? Evaluator.evaluate(evalShards::output, val, classes, null)
-                        : Evaluator.evaluate(net, val, classes, null));
+                v = withAverage(() -> {
+                    try (InferenceSession session = Engines.inference(net, config.run().engineChoice(), notes)) {
+                        return Evaluator.evaluate(session::output, val, classes, null);
+                    }
+                });
                 lastValidation = v;
             }
             EpochMetrics m = new EpochMetrics(epoch + 1, state.meanLoss(), v == null ? Double.NaN : v.loss(),

@@ -7,7 +7,7 @@ import io.efficientnet.train.data.BatchAssembler;
 import io.efficientnet.train.data.ImageFolder;
 import io.efficientnet.train.data.LabeledImage;
 import io.efficientnet.train.data.SkippedImages;
-import io.efficientnet.train.run.Trainer;
+import io.efficientnet.train.recipe.Augmentation;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -61,7 +61,7 @@ final class SparkDataSource implements Serializable {
             images.add(new LabeledImage(Path.of(files[i]), labels[i]));
         }
         int res = config.model().inputResolution();
-        return new BatchAssembler(images, numClasses, Trainer.trainTransform(config), res, res, config.run().seed(),
+        return new BatchAssembler(images, numClasses, Augmentation.of(config), res, res, config.run().seed(),
                 config.data().labelSmoothing(), ImageNetPreprocessing.normalizer(),
                 new SkippedImages(message -> LOG.warn("{} (on executor)", message)));
     }

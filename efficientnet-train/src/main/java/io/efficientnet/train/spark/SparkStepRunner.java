@@ -3,7 +3,7 @@ package io.efficientnet.train.spark;
 import io.efficientnet.train.config.TrainConfig;
 import io.efficientnet.train.data.ImageBatches;
 import io.efficientnet.train.data.ImageFolder;
-import io.efficientnet.train.run.StepRunner;
+import io.efficientnet.train.step.StepRunner;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
@@ -22,7 +22,7 @@ import java.util.List;
 
 /**
  * Optimizer steps on a Spark cluster with DL4J's Spark integration. The driver runs the usual training loop
- * ({@link io.efficientnet.train.run.Trainer}: schedule, weight average, validation, checkpoints); for each step the
+ * ({@code Trainer}: schedule, weight average, validation, checkpoints); for each step the
  * batch's image list is split into one shard per worker, executors read and augment their shard with the same data
  * code as local training ({@link ShardLoader}), fit it on their replica, and the training master combines the
  * replicas into the driver's network with {@link ParameterAveragingTrainingMaster}: parameters and updater state

@@ -33,6 +33,27 @@ class ConfigLoaderTest {
         assertEquals(0.9999, c.ema().decay());
         assertEquals(0.08, c.data().cropScaleMin());
         assertEquals(0.875, c.data().evalCropFraction());
+        assertEquals("auto", c.run().engine());
+    }
+
+    @Test
+    void retiredKeysInOldRunFoldersAreIgnoredWithAWarningNamingThem(@TempDir Path tmp) throws IOException {
+        Path file = tmp.resolve("config.yaml");
+        Files.writeString(file, "run:\n  epochs: 3\n  train_shards: 2\n  eval_shards: 2\n  train_engine: dl4j\n"
+                + "spark:\n  training_master: parameter_averaging\n");
+        List<String> warnings = new java.util.ArrayList<>();
+        TrainConfig c = ConfigLoader.load(List.of(file), List.of(), warnings::add);
+        assertEquals(3, c.run().epochs(), "the rest of the file still applies");
+        assertEquals("auto", c.run().engine());
+        assertEquals(4, warnings.size(), warnings.toString());
+        for (String key : List.of("run.train_shards", "run.eval_shards", "run.train_engine", "spark.training_master")) {
+            assertTrue(warnings.stream().anyMatch(w -> w.contains(key) && w.contains(file.toString())
+                    && w.contains("ignored")), key + " in " + warnings);
+        }
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> ConfigLoader.load(List.of(), List.of("run.engine=tensorflow")));
+        assertTrue(e.getMessage().contains("run.engine must be one of auto, onednn, dl4j, got 'tensorflow'"),
+                e.getMessage());
     }
 
     @Test

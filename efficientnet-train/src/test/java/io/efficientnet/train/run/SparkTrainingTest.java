@@ -8,7 +8,9 @@ import io.efficientnet.train.data.SampleTransform;
 import io.efficientnet.train.data.SkippedImages;
 import io.efficientnet.core.weights.ImageNetPreprocessing;
 import io.efficientnet.train.recipe.Recipe;
+import io.efficientnet.core.engine.Engine;
 import io.efficientnet.train.spark.SparkStepRunner;
+import io.efficientnet.train.step.StepRunner;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.util.ModelSerializer;
 import org.junit.jupiter.api.BeforeAll;
@@ -52,7 +54,7 @@ class SparkTrainingTest {
         List<String> console = new ArrayList<>();
         // no weight average: validation then uses the raw weights, which is what a checkpoint holds; no dropout or
         // drop-path: their masks are drawn in Spark's task threads, unseeded, and the run must be repeatable
-        String[] spark = {"spark.master=local[2]", "spark.training_master=parameter_averaging", "run.epochs=6",
+        String[] spark = {"spark.master=local[2]", "run.epochs=6",
                 "ema.decay=0", "model.dropout=0", "model.drop_path=0"};
         Trainer.Outcome stopped = train(out, false, losses, console, concat(spark, "run.stop_after_iterations=14"));
         assertFalse(stopped.finished());
@@ -98,7 +100,7 @@ class SparkTrainingTest {
              SparkStepRunner runner = SparkStepRunner.open(c, splits.train())) {
             for (int step = 0; step < 3; step++) {
                 ImageBatches.Batch b = train.nextBatch();
-                double localLoss = StepRunner.single().step(local, b);
+                double localLoss = StepRunner.single(Engine.DL4J, note -> { }).step(local, b);
                 double sparkLoss = runner.step(spark, b);
                 assertEquals(localLoss, sparkLoss, 1e-4 * Math.abs(localLoss), "loss of step " + step);
                 assertEquals(local.getConfiguration().getIterationCount(),
@@ -147,7 +149,7 @@ class SparkTrainingTest {
     }
 
     private static ImageBatches trainBatches(io.efficientnet.train.config.TrainConfig c, DataSplits splits) {
-        ImageBatches train = new ImageBatches(splits.train(), Trainer.trainTransform(c), 32, 32, 8, true, 7, 1, 1,
+        ImageBatches train = new ImageBatches(splits.train(), io.efficientnet.train.recipe.Augmentation.of(c), 32, 32, 8, true, 7, 1, 1,
                 c.data().labelSmoothing(), new SkippedImages(s -> { }));
         train.setPreProcessor(ImageNetPreprocessing.normalizer());
         return train;
@@ -156,13 +158,6 @@ class SparkTrainingTest {
     private static void assertClose(INDArray expected, INDArray actual, String what) {
         double diff = expected.sub(actual).norm2Number().doubleValue();
         assertTrue(diff <= 1e-5 * expected.norm2Number().doubleValue(), what + " differ by " + diff);
-    }
-
-    @Test
-    void gradientSharingIsRefusedWithTheReason() {
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> TinyRuns.config(data, tmp.resolve("x"), "spark.training_master=gradient_sharing"));
-        assertTrue(e.getMessage().contains("spark.training_master"), e.getMessage());
     }
 
     @Test

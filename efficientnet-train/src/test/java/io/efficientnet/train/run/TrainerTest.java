@@ -171,28 +171,6 @@ class TrainerTest {
     }
 
     @Test
-    void validationThroughShardsGivesTheSameMetrics() throws Exception {
-        List<Double> plainLosses = new ArrayList<>();
-        List<Double> shardedLosses = new ArrayList<>();
-        Trainer.Outcome plain = train(tmp.resolve("run-eval-plain"), plainLosses, new ArrayList<>(), "run.epochs=2");
-        Trainer.Outcome sharded = train(tmp.resolve("run-eval-shards"), shardedLosses, new ArrayList<>(),
-                "run.epochs=2", "run.eval_shards=2");
-        assertEquals(plainLosses, shardedLosses, "training itself is unchanged");
-        List<EpochMetrics> a = MetricsLog.parse(Files.readString(tmp.resolve("run-eval-plain/metrics.csv")));
-        List<EpochMetrics> b = MetricsLog.parse(Files.readString(tmp.resolve("run-eval-shards/metrics.csv")));
-        assertEquals(2, b.size());
-        for (int e = 0; e < 2; e++) {
-            assertEquals(a.get(e).valTop1(), b.get(e).valTop1(), "epoch " + (e + 1));
-            assertEquals(a.get(e).valTop5(), b.get(e).valTop5(), "epoch " + (e + 1));
-            assertEquals(a.get(e).valLoss(), b.get(e).valLoss(), 1e-5, "epoch " + (e + 1));
-        }
-        assertEquals(plain.lastValidation().top1(), sharded.lastValidation().top1());
-        IllegalArgumentException bad = assertThrows(IllegalArgumentException.class,
-                () -> train(tmp.resolve("run-eval-bad"), new ArrayList<>(), new ArrayList<>(), "run.eval_shards=0"));
-        assertTrue(bad.getMessage().contains("run.eval_shards"), bad.getMessage());
-    }
-
-    @Test
     void refusesToOverwriteARunAndResumeNeedsACheckpoint() throws Exception {
         Path out = tmp.resolve("run-twice");
         train(out, new ArrayList<>(), new ArrayList<>(), "run.epochs=1");
@@ -230,19 +208,11 @@ class TrainerTest {
     }
 
     @Test
-    void trainingInShardsTakesFitsStepAndResumesExactly() throws Exception {
-        assertStepsLikeFitAndResumeExactly("run.train_shards=2", "shards", "batch 8 in 2 shards, 6 steps per epoch",
-                "run.train_shards", new String[][] {{"run.train_shards=0"}, {"run.train_shards=2", "run.workers=2"},
-                        {"run.train_shards=2", "spark.master=local[2]"}});
-    }
-
-    @Test
     void trainingThroughOneDnnTakesFitsStepAndResumesExactly() throws Exception {
-        assertStepsLikeFitAndResumeExactly("run.train_engine=onednn", "onednn",
-                "batch 8 through oneDNN, 6 steps per epoch", "run.train_engine", new String[][] {
-                        {"run.train_engine=tensorflow"}, {"run.train_engine=onednn", "run.train_shards=2"},
-                        {"run.train_engine=onednn", "run.workers=2"},
-                        {"run.train_engine=onednn", "spark.master=local[2]"}});
+        assertStepsLikeFitAndResumeExactly("run.engine=onednn", "onednn",
+                "batch 8, 6 steps per epoch", "run.engine", new String[][] {
+                        {"run.engine=tensorflow"}, {"run.engine=onednn", "run.workers=2"},
+                        {"run.engine=onednn", "spark.master=local[2]"}});
     }
 
     /**
@@ -255,7 +225,8 @@ class TrainerTest {
         List<Double> plain = new ArrayList<>();
         List<Double> other = new ArrayList<>();
         String[] noDrop = {"model.dropout=0", "model.drop_path=0", "run.stop_after_iterations=1"};
-        TrainConfig fitConfig = TinyRuns.config(data, tmp.resolve("run-fit-" + name), noDrop);
+        TrainConfig fitConfig = TinyRuns.config(data, tmp.resolve("run-fit-" + name), concat(noDrop,
+                "run.engine=dl4j"));
         ComputationGraph[] start = new ComputationGraph[1];
         new Trainer(fitConfig, s -> { }, false, new Trainer.Listener() {
             @Override
@@ -306,7 +277,7 @@ class TrainerTest {
         var dc = config.data();
         int res = config.model().inputResolution();
         DataSplits splits = DataSplits.open(Path.of(dc.path()), dc.valSplit(), config.run().seed());
-        try (ImageBatches train = new ImageBatches(splits.train(), Trainer.trainTransform(config), res, res,
+        try (ImageBatches train = new ImageBatches(splits.train(), io.efficientnet.train.recipe.Augmentation.of(config), res, res,
                 dc.batchSize(), true, config.run().seed(), dc.workers(), dc.prefetch(), dc.labelSmoothing(),
                 new SkippedImages(s -> { }))) {
             train.setPreProcessor(ImageNetPreprocessing.normalizer());

@@ -1,4 +1,4 @@
-package io.efficientnet.core;
+package io.efficientnet.core.model;
 
 /**
  * The compound scaling of the baseline network: width (channel) multiplier, depth (repeat) multiplier, input

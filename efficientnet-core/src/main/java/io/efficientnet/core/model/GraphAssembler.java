@@ -1,4 +1,4 @@
-package io.efficientnet.core;
+package io.efficientnet.core.model;
 
 import io.efficientnet.core.layers.ChannelScaleVertex;
 import io.efficientnet.core.layers.DropPath;

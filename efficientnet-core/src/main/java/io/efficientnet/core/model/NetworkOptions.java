@@ -1,4 +1,4 @@
-package io.efficientnet.core;
+package io.efficientnet.core.model;
 
 import org.deeplearning4j.nn.conf.CacheMode;
 import org.deeplearning4j.nn.conf.WorkspaceMode;

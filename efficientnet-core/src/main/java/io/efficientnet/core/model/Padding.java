@@ -1,4 +1,4 @@
-package io.efficientnet.core;
+package io.efficientnet.core.model;
 
 /** How convolutions pad their input. Both give output size ceil(in/stride). */
 public enum Padding {

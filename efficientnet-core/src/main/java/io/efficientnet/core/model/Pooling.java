@@ -1,4 +1,4 @@
-package io.efficientnet.core;
+package io.efficientnet.core.model;
 
 /** Pooling applied to the last feature map of a headless network. */
 public enum Pooling {

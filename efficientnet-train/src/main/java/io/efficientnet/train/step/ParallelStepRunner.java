@@ -1,4 +1,4 @@
-package io.efficientnet.train.run;
+package io.efficientnet.train.step;
 
 import io.efficientnet.train.data.ImageBatches;
 import org.deeplearning4j.datasets.iterator.utilty.ListDataSetIterator;

@@ -1,4 +1,4 @@
-package io.efficientnet.core;
+package io.efficientnet.core.model;
 
 /**
  * One concrete MBConv block after scaling.

@@ -1,0 +1,46 @@
+package io.efficientnet.train.step;
+
+import io.efficientnet.core.engine.Engine;
+import io.efficientnet.train.data.ImageBatches;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+
+import java.util.function.Consumer;
+
+/**
+ * How one batch becomes an update of the network — the only thing that differs between training on one device,
+ * data-parallel training on several devices and training on a Spark cluster; the loop, recipe, data and checkpoints
+ * are shared ({@code Trainer}).
+ */
+public interface StepRunner extends AutoCloseable {
+
+    /** Trains {@code net} on {@code batch} (one optimizer step) and returns the minibatch loss. */
+    double step(ComputationGraph net, ImageBatches.Batch batch);
+
+    /**
+     * Whether batches come decoded from the driver's data threads (true) or the runner reads the batch's images
+     * itself (false: Spark executors).
+     */
+    default boolean decodesOnDriver() {
+        return true;
+    }
+
+    @Override
+    default void close() {
+    }
+
+    /**
+     * One device: each step through {@code engine} ({@link io.efficientnet.core.engine.Engines#training}); {@code notes}
+     * hears once why {@link Engine#AUTO} chose DL4J, if it did.
+     */
+    static StepRunner single(Engine engine, Consumer<String> notes) {
+        return new EngineStepRunner(engine, notes);
+    }
+
+    /**
+     * {@code workers} replicas, one per device (DL4J's {@code ParallelWrapper}, parameters averaged every step); 1
+     * means {@link #single} on {@code engine}.
+     */
+    static StepRunner forWorkers(int workers, Engine engine, Consumer<String> notes) {
+        return workers == 1 ? single(engine, notes) : new ParallelStepRunner(workers);
+    }
+}
