@@ -411,11 +411,16 @@ public class EfficientNet extends ZooModel<ComputationGraph> {
             return this;
         }
 
+        /*
+         * The layer implementations below are this project's subclasses of DL4J's layers by default; the switches
+         * build DL4J's own layers instead, for tests that compare the two (the oneDNN engine lowers both).
+         */
+
         /**
          * Whether batch norms use {@link io.efficientnet.core.layers.FastBatchNormalization} (default true): the same
          * parameters and results as DL4J's {@code BatchNormalization}, several times faster on NCHW feature maps.
          */
-        public Builder fastBatchNorm(boolean fast) {
+        Builder fastBatchNorm(boolean fast) {
             this.fastBatchNorm = fast;
             return this;
         }
@@ -425,11 +430,10 @@ public class EfficientNet extends ZooModel<ComputationGraph> {
          * a {@link io.efficientnet.core.layers.FastBatchNormalization} computing {@code swish(BN(x))}, named like the
          * Keras activation it replaces ({@code stem_activation}, {@code block2a_expand_activation},
          * {@code top_activation}, …) and holding the weights of the Keras batch norm ({@code stem_bn}, …). It saves
-         * the activation layer's copies and memory passes (training ~10% faster, BENCHMARKS.md). false builds the
-         * Keras layout: {@code …_bn} then {@code …_activation}. Both load the same Keras weight files and compute
-         * the same function.
+         * the activation layer's copies and memory passes. false builds the Keras layout: {@code …_bn} then
+         * {@code …_activation}. Both load the same Keras weight files and compute the same function.
          */
-        public Builder fusedSwish(boolean fused) {
+        Builder fusedSwish(boolean fused) {
             this.fusedSwish = fused;
             return this;
         }
@@ -442,7 +446,7 @@ public class EfficientNet extends ZooModel<ComputationGraph> {
          * weight gradients with a vectorised kernel instead of oneDNN's im2col + GEMM fallback. false = DL4J's own
          * layers. The squeeze-excitation convolutions (swish/sigmoid activations) always use DL4J's.
          */
-        public Builder fastConvolutions(boolean fast) {
+        Builder fastConvolutions(boolean fast) {
             this.fastConvolutions = fast;
             return this;
         }

@@ -1,5 +1,7 @@
 package io.efficientnet.core.inference;
 
+import io.efficientnet.core.LayerChoices;
+
 import io.efficientnet.core.EfficientNet;
 import io.efficientnet.core.model.Pooling;
 import io.efficientnet.core.layers.FastBatchNormalization;
@@ -74,8 +76,8 @@ class BatchNormFoldingTest {
     @ParameterizedTest
     @ValueSource(booleans = {false, true})
     void foldedEfficientNetWithTopComputesTheSameFunction(boolean fusedSwish) {
-        ComputationGraph net = EfficientNet.builder().phi(-3).resolution(32).numClasses(10).fusedSwish(fusedSwish)
-                .build().init();
+        ComputationGraph net = LayerChoices.fusedSwish(EfficientNet.builder().phi(-3).resolution(32).numClasses(10),
+                fusedSwish).build().init();
         randomizeBatchNorms(net, 11);
         int bns = batchNormCount(net);
         assertTrue(bns > 10);

@@ -1,5 +1,7 @@
 package io.efficientnet.core.onednn;
 
+import io.efficientnet.core.LayerChoices;
+
 import io.efficientnet.core.EfficientNet;
 import io.efficientnet.core.model.GraphAssembler;
 import io.efficientnet.core.model.Padding;
@@ -154,8 +156,8 @@ class OneDnnInferenceTest {
     void matchesDl4jWithFusedAndSeparateLayers() {
         assertSameAsDl4j(EfficientNet.builder().resolution(64).numClasses(10), 3, 3, 64, 64);
         // DL4J's own batch norm, activation layers and convolution layers (nothing fused in the graph)
-        assertSameAsDl4j(EfficientNet.builder().resolution(64).numClasses(10).fastBatchNorm(false)
-                .fastConvolutions(false), 2, 3, 64, 64);
+        assertSameAsDl4j(LayerChoices.dl4jLayers(EfficientNet.builder().resolution(64).numClasses(10)), 2, 3,
+                64, 64);
     }
 
     @Test

@@ -1,5 +1,7 @@
 package io.efficientnet.core.onednn;
 
+import io.efficientnet.core.LayerChoices;
+
 import io.efficientnet.core.EfficientNet;
 import io.efficientnet.core.Float64Checks;
 import io.efficientnet.core.model.Pooling;
@@ -140,8 +142,8 @@ class OneDnnTrainingTest {
 
     @Test
     void oneStepEqualsFitWithDl4jLayersAndUnfusedSwish() {
-        assertSameStep(small(new Sgd(0.05), 0, 0, 64).fastBatchNorm(false).fastConvolutions(false), 4, 64);
-        assertSameStep(small(new Sgd(0.05), 0, 0, 64).fusedSwish(false), 4, 64);
+        assertSameStep(LayerChoices.dl4jLayers(small(new Sgd(0.05), 0, 0, 64)), 4, 64);
+        assertSameStep(LayerChoices.fusedSwish(small(new Sgd(0.05), 0, 0, 64), false), 4, 64);
     }
 
     @Test
