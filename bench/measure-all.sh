@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Every measurement of issue 7 in one command, for an otherwise idle machine:
+# The speed measurements of BENCHMARKS.md in one command, for an otherwise idle machine:
 #
 #   bench/measure-all.sh [--threads N] [--rounds R] [--out DIR] [--quick]
 #

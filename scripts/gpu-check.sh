@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# GPU check (issue 5): on a machine with an NVIDIA GPU, Maven Central access and JDK 17, builds the CLI with the
+# GPU check: on a machine with an NVIDIA GPU, Maven Central access and JDK 17, builds the CLI with the
 # `cuda` profile (nd4j-cuda-11.6 + cuDNN), then
 #   1. prints the GPU (nvidia-smi) and the backend ND4J loads,
 #   2. runs a B0 forward pass and training steps on synthetic data (benchmark --mode inference/train),

@@ -8,7 +8,7 @@ import org.nd4j.linalg.dataset.api.DataSet;
  * {@code model.fit(features, labels)} for a network with one input and one output, without mask arrays, with DL4J's
  * updater working on the views it prepared once instead of re-slicing every parameter on every step (see
  * {@code ModelUpdate}): the same forward and backward pass on the calling thread, the same update, the same results
- * bit for bit (tested), and a faster update (B0: 8–14 ms instead of 27–140 ms per step, BENCHMARKS.md session 8).
+ * bit for bit (tested), and a faster update (B0: 8–14 ms instead of 27–140 ms per step, BENCHMARKS.md).
  * Not thread-safe, as {@code fit} is not.
  */
 public final class DirectFit {

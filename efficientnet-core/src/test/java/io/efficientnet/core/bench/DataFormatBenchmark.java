@@ -29,7 +29,7 @@ import org.openjdk.jmh.annotations.Warmup;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The same DL4J layer run on NCHW and on NHWC activations (issue 7 asks whether NHWC is faster): one 1×1
+ * The same DL4J layer run on NCHW and on NHWC activations (is NHWC faster?): one 1×1
  * convolution (C → C/4, like an MBConv projection), one 3×3 depthwise convolution or one DL4J batch norm, each inside
  * input → layer → global average pooling → 2-class softmax, with workspaces and DL4J's oneDNN helpers as
  * {@code EfficientNet.init()} sets them. {@code inference} is {@code output(false, x)}, {@code fit} one SGD step.
