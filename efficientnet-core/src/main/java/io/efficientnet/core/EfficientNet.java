@@ -22,13 +22,9 @@ import org.nd4j.linalg.learning.config.Adam;
 import org.nd4j.linalg.learning.config.IUpdater;
 
 import io.efficientnet.core.weights.ImageNetPreprocessing;
-import io.efficientnet.core.weights.PretrainedWeights;
 import io.efficientnet.core.weights.WeightSource;
-import org.deeplearning4j.common.resources.DL4JResources;
-import org.deeplearning4j.common.resources.ResourceType;
 
 import java.io.IOException;
-import java.nio.file.Path;
 import java.util.Locale;
 
 /**
@@ -164,33 +160,7 @@ public class EfficientNet extends ZooModel<ComputationGraph> {
             throw new UnsupportedOperationException("ImageNet weights exist for B0-B7 with their published width and "
                     + "depth only; this model is " + name);
         }
-        boolean top = wantsClassifierWeights();
-        if (top && options.numClasses() != 1000) {
-            throw new IllegalStateException("ImageNet weights have 1000 classes but the model has "
-                    + options.numClasses() + ": build it with includeTop(false) and add your own classifier, or "
-                    + "replace 'predictions' with TransferLearning");
-        }
-        WeightSource source = weightSource();
-        Path cacheDir = DL4JResources.getDirectory(ResourceType.ZOO_MODEL, "efficientnet").toPath();
-        Variant v = pretrainedVariant;
-        Path zip = PretrainedWeights.cachedModel(source, withTop -> EfficientNet.builder().variant(v)
-                .includeTop(withTop).pooling(Pooling.NONE).build().init(), v.id(), cacheDir);
-        ComputationGraph cached = PretrainedWeights.restore(zip);
-        ComputationGraph net = init();
-        for (org.deeplearning4j.nn.api.Layer layer : net.getLayers()) {
-            if (layer.numParams() == 0) {
-                continue;
-            }
-            String layerName = layer.conf().getLayer().getLayerName();
-            org.deeplearning4j.nn.api.Layer from = cached.getLayer(layerName);
-            if (from == null || from.numParams() != layer.numParams()) {
-                throw new IOException("the weights in " + zip + " (from " + source.uri() + ") do not fit layer '"
-                        + layerName + "' of this " + name + " model" + (from == null && layerName.equals("predictions")
-                        ? ": the weight file has no classifier; build the model with includeTop(false)" : ""));
-            }
-            layer.setParams(from.params());
-        }
-        return (M) net;
+        return (M) PretrainedLoader.load(this, weightSource(), pretrainedVariant, name);
     }
 
     @Override
@@ -202,7 +172,7 @@ public class EfficientNet extends ZooModel<ComputationGraph> {
     }
 
     /** Whether the pretrained file must include the classifier (multi-scale graphs have no head). */
-    private boolean wantsClassifierWeights() {
+    boolean wantsClassifierWeights() {
         return options.includeTop() && !options.multiScaleFeatures();
     }
 
@@ -411,41 +381,20 @@ public class EfficientNet extends ZooModel<ComputationGraph> {
             return this;
         }
 
-        /*
-         * The layer implementations below are this project's subclasses of DL4J's layers by default; the switches
-         * build DL4J's own layers instead, for tests that compare the two (the oneDNN engine lowers both).
-         */
+        // Layer implementations: this project's subclasses of DL4J's layers (default), or DL4J's own ones for tests
+        // that compare the two (the engines run both). fusedSwish: batch norm + swish as one layer named like the
+        // Keras activation (holding the Keras batch norm's weights), or Keras' two layers.
 
-        /**
-         * Whether batch norms use {@link io.efficientnet.core.layers.FastBatchNormalization} (default true): the same
-         * parameters and results as DL4J's {@code BatchNormalization}, several times faster on NCHW feature maps.
-         */
         Builder fastBatchNorm(boolean fast) {
             this.fastBatchNorm = fast;
             return this;
         }
 
-        /**
-         * Whether each batch norm followed by swish is one fused layer (default true; needs {@link #fastBatchNorm}):
-         * a {@link io.efficientnet.core.layers.FastBatchNormalization} computing {@code swish(BN(x))}, named like the
-         * Keras activation it replaces ({@code stem_activation}, {@code block2a_expand_activation},
-         * {@code top_activation}, …) and holding the weights of the Keras batch norm ({@code stem_bn}, …). It saves
-         * the activation layer's copies and memory passes. false builds the Keras layout: {@code …_bn} then
-         * {@code …_activation}. Both load the same Keras weight files and compute the same function.
-         */
         Builder fusedSwish(boolean fused) {
             this.fusedSwish = fused;
             return this;
         }
 
-        /**
-         * Whether convolutions use {@link io.efficientnet.core.layers.FastConvolution2D} and
-         * {@link io.efficientnet.core.layers.FastDepthwiseConvolution2D} (default true): DL4J's {@code ConvolutionLayer}
-         * and {@code DepthwiseConvolution2D} with the same parameters, JSON and results, whose backward passes skip
-         * DL4J's recomputation of the forward pass (identity activation), and which compute the 5×5 stride-1 depthwise
-         * weight gradients with a vectorised kernel instead of oneDNN's im2col + GEMM fallback. false = DL4J's own
-         * layers. The squeeze-excitation convolutions (swish/sigmoid activations) always use DL4J's.
-         */
         Builder fastConvolutions(boolean fast) {
             this.fastConvolutions = fast;
             return this;

@@ -1,0 +1,58 @@
+package io.efficientnet.core;
+
+import io.efficientnet.core.model.Pooling;
+import io.efficientnet.core.model.Variant;
+import io.efficientnet.core.weights.PretrainedWeights;
+import io.efficientnet.core.weights.WeightSource;
+import org.deeplearning4j.common.resources.DL4JResources;
+import org.deeplearning4j.common.resources.ResourceType;
+import org.deeplearning4j.nn.api.Layer;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+
+import java.io.IOException;
+import java.nio.file.Path;
+
+/**
+ * Builds a model and fills it with pretrained weights: the weight file is converted once into a cached DL4J zip of
+ * the canonical network (with or without the classifier, as the file has it), and each layer of the requested model
+ * takes the parameters of the layer with the same name.
+ */
+final class PretrainedLoader {
+
+    private PretrainedLoader() {
+    }
+
+    /**
+     * @param model   the network to build (any input size, head or multi-scale outputs)
+     * @param source  the weight file
+     * @param variant the variant the weights belong to
+     * @param name    the model's name, for messages
+     */
+    static ComputationGraph load(EfficientNet model, WeightSource source, Variant variant, String name)
+            throws IOException {
+        if (model.wantsClassifierWeights() && model.options().numClasses() != 1000) {
+            throw new IllegalStateException("ImageNet weights have 1000 classes but the model has "
+                    + model.options().numClasses() + ": build it with includeTop(false) and add your own "
+                    + "classifier, or replace 'predictions' with TransferLearning");
+        }
+        Path cacheDir = DL4JResources.getDirectory(ResourceType.ZOO_MODEL, "efficientnet").toPath();
+        Path zip = PretrainedWeights.cachedModel(source, withTop -> EfficientNet.builder().variant(variant)
+                .includeTop(withTop).pooling(Pooling.NONE).build().init(), variant.id(), cacheDir);
+        ComputationGraph cached = PretrainedWeights.restore(zip);
+        ComputationGraph net = model.init();
+        for (Layer layer : net.getLayers()) {
+            if (layer.numParams() == 0) {
+                continue;
+            }
+            String layerName = layer.conf().getLayer().getLayerName();
+            Layer from = cached.getLayer(layerName);
+            if (from == null || from.numParams() != layer.numParams()) {
+                throw new IOException("the weights in " + zip + " (from " + source.uri() + ") do not fit layer '"
+                        + layerName + "' of this " + name + " model" + (from == null && layerName.equals("predictions")
+                        ? ": the weight file has no classifier; build the model with includeTop(false)" : ""));
+            }
+            layer.setParams(from.params());
+        }
+        return net;
+    }
+}
