@@ -5,12 +5,12 @@ import io.efficientnet.core.engine.Engine;
 import io.efficientnet.core.engine.Engines;
 import io.efficientnet.core.inference.BatchNormFolding;
 import io.efficientnet.core.weights.ModelZip;
-import io.efficientnet.train.bench.BenchmarkMode;
-import io.efficientnet.train.bench.BenchmarkResult;
-import io.efficientnet.train.bench.BenchmarkSpec;
-import io.efficientnet.train.bench.ModelBenchmark;
-import io.efficientnet.train.bench.OneDnnInferenceBenchmark;
-import io.efficientnet.train.bench.OneDnnTrainingBenchmark;
+import io.efficientnet.bench.BenchmarkMode;
+import io.efficientnet.bench.BenchmarkResult;
+import io.efficientnet.bench.BenchmarkSpec;
+import io.efficientnet.bench.ModelBenchmark;
+import io.efficientnet.bench.OneDnnInferenceBenchmark;
+import io.efficientnet.bench.OneDnnTrainingBenchmark;
 import io.efficientnet.train.export.InferenceExport;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -131,10 +131,10 @@ public final class BenchmarkCommand implements Callable<Integer> {
             io.efficientnet.train.data.ImageFolder folder = io.efficientnet.train.data.ImageFolder.scan(
                     java.nio.file.Files.isDirectory(train) ? train : data);
             int res = model.resolution != null ? model.resolution : model.builder().build().inputShape()[1];
-            Map<String, Object> r = io.efficientnet.train.bench.DataPipelineBenchmark.run(folder, res, batchSize,
+            Map<String, Object> r = io.efficientnet.bench.DataPipelineBenchmark.run(folder, res, batchSize,
                     workers, batches, warmup, iterations);
             commandSpec.commandLine().getOut().print(json ? new ObjectMapper().writeValueAsString(r) + "\n"
-                    : io.efficientnet.train.bench.DataPipelineBenchmark.toText(r));
+                    : io.efficientnet.bench.DataPipelineBenchmark.toText(r));
             commandSpec.commandLine().getOut().flush();
             return 0;
         }

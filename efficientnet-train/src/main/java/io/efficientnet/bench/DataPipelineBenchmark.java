@@ -1,4 +1,4 @@
-package io.efficientnet.train.bench;
+package io.efficientnet.bench;
 
 import io.efficientnet.core.weights.ImageNetPreprocessing;
 import io.efficientnet.train.data.ImageBatches;

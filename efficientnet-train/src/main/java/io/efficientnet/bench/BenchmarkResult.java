@@ -1,4 +1,4 @@
-package io.efficientnet.train.bench;
+package io.efficientnet.bench;
 
 import java.util.Arrays;
 import java.util.LinkedHashMap;

@@ -1,4 +1,4 @@
-package io.efficientnet.train.bench;
+package io.efficientnet.bench;
 
 import io.efficientnet.core.EfficientNet;
 import org.deeplearning4j.nn.conf.layers.BaseLayer;

@@ -1,4 +1,4 @@
-package io.efficientnet.train.bench;
+package io.efficientnet.bench;
 
 import io.efficientnet.core.layers.ChannelScaleVertex;
 import io.efficientnet.core.layers.FastBatchNormalization;

@@ -1,4 +1,4 @@
-package io.efficientnet.train.bench;
+package io.efficientnet.bench;
 
 import org.bytedeco.javacpp.Loader;
 import org.nd4j.linalg.api.environment.Nd4jEnvironment;

@@ -1,4 +1,4 @@
-package io.efficientnet.train.bench;
+package io.efficientnet.bench;
 
 import io.efficientnet.core.onednn.OneDnnInference;
 import org.deeplearning4j.nn.graph.ComputationGraph;

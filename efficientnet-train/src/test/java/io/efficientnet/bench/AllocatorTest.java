@@ -1,4 +1,4 @@
-package io.efficientnet.train.bench;
+package io.efficientnet.bench;
 
 import io.efficientnet.train.ProjectPaths;
 import org.junit.jupiter.api.Test;

@@ -1,4 +1,4 @@
-package io.efficientnet.train.bench;
+package io.efficientnet.bench;
 
 import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.LoggerContext;
