@@ -94,8 +94,18 @@ public final class TrainCommand implements Callable<Integer> {
         }
         Backend.require(backend);
         Consumer<ComputationGraph> onNetwork = ui ? TrainingUi.attach(uiPort, out::println) : net -> { };
-        Trainer.Outcome outcome = new Trainer(config, out::println, !noProgress, new Trainer.Listener() { },
-                onNetwork).run(resume != null);
+        Trainer trainer = new Trainer(config, out::println, !noProgress, new Trainer.Listener() { }, onNetwork);
+        StopSignals signals = StopSignals.install(trainer::requestStop);
+        Trainer.Outcome outcome;
+        try {
+            outcome = trainer.run(resume != null);
+        } finally {
+            signals.uninstall();
+        }
+        if (signals.received() != null) {
+            out.flush();
+            return signals.exitStatus();
+        }
         if (outcome.finished() && outcome.lastValidation() != null) {
             out.printf(Locale.ROOT, "final validation (EMA weights): top-1 %.2f%%, top-5 %.2f%% on %d images%n",
                     100 * outcome.lastValidation().top1(), 100 * outcome.lastValidation().top5(),

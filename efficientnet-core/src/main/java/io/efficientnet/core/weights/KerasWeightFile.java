@@ -170,9 +170,24 @@ public final class KerasWeightFile implements AutoCloseable {
                 throw new IOException("'" + layer + "/" + weightName + "' in " + path + " is not a dataset");
             }
             String role = weightName.substring(weightName.lastIndexOf('/') + 1).replaceFirst(":\\d+$", "");
-            out.put(role, new Weight(role, Arrays.stream(ds.getDimensions()).asLongStream().toArray(), floats(ds)));
+            long[] shape = Arrays.stream(ds.getDimensions()).asLongStream().toArray();
+            requirePlausibleSize(shape, layer + "/" + weightName, path);
+            out.put(role, new Weight(role, shape, floats(ds)));
         }
         return out;
+    }
+
+    /** Largest weight tensor read (B7's largest has 1.6 million values): a larger claim is refused unallocated. */
+    static final long MAX_VALUES = 1L << 28;
+
+    static void requirePlausibleSize(long[] shape, String name, Path path) throws IOException {
+        long n = 1;
+        for (long d : shape) {
+            if (d < 0 || d > MAX_VALUES || (n = n * Math.max(d, 1)) > MAX_VALUES) {
+                throw new IOException("'" + name + "' in " + path + " claims shape " + Arrays.toString(shape)
+                        + ", more than the " + MAX_VALUES + " values any EfficientNet weight has; not read");
+            }
+        }
     }
 
     private static float[] floats(Dataset ds) {

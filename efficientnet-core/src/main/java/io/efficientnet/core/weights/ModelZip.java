@@ -2,6 +2,7 @@ package io.efficientnet.core.weights;
 
 import org.deeplearning4j.nn.api.Model;
 import org.deeplearning4j.util.ModelSerializer;
+import org.nd4j.linalg.dataset.api.preprocessor.serializer.NormalizerSerializer;
 import org.nd4j.linalg.dataset.api.preprocessor.Normalizer;
 
 import java.io.IOException;
@@ -48,25 +49,71 @@ public final class ModelZip {
     public static void writeWithEntries(Model model, Path target, boolean saveUpdater, Normalizer<?> normalizer,
             java.util.Map<String, byte[]> entries) throws IOException {
         Path dir = target.toAbsolutePath().getParent();
-        Files.createDirectories(dir);
-        Path tmp = Files.createTempFile(dir, "." + target.getFileName(), ".tmp");
+        Path network = null;
+        Path complete = null;
         try {
-            ModelSerializer.writeModel(model, tmp.toFile(), saveUpdater);
+            Files.createDirectories(dir);
+            network = Files.createTempFile(dir, "." + target.getFileName(), ".tmp");
+            ModelSerializer.writeModel(model, network.toFile(), saveUpdater);
+            java.util.Map<String, byte[]> added = new java.util.LinkedHashMap<>();
             if (normalizer != null) {
-                // writeModel(…, normalizer) fails in M2.1 ("stream is closed"); adding it afterwards works.
-                ModelSerializer.addNormalizerToModel(tmp.toFile(), normalizer);
+                java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+                NormalizerSerializer.getDefault().write(normalizer, bytes);
+                added.put(ModelSerializer.NORMALIZER_BIN, bytes.toByteArray());
             }
-            if (!entries.isEmpty()) {
-                try (java.nio.file.FileSystem zip = java.nio.file.FileSystems.newFileSystem(tmp)) {
-                    for (var e : entries.entrySet()) {
-                        Files.write(zip.getPath(e.getKey()), e.getValue());
-                    }
+            added.putAll(entries);
+            complete = Files.createTempFile(dir, "." + target.getFileName(), ".tmp");
+            copyWith(network, complete, added);
+            moveAtomically(complete, target);
+        } catch (IOException | RuntimeException e) {
+            IOException io = e instanceof IOException ioe ? ioe : ioCause(e);
+            throw new IOException("cannot write " + target + ": " + (io != null ? IoErrors.reason(io)
+                    : e.getClass().getSimpleName() + ": " + e.getMessage()) + "; any earlier " + target.getFileName()
+                    + " is unchanged", e);
+        } finally {
+            // the temporary files go whatever happened (a full disk included)
+            for (Path tmp : new Path[] {network, complete}) {
+                if (tmp != null) {
+                    Files.deleteIfExists(tmp);
                 }
             }
-            moveAtomically(tmp, target);
-        } finally {
-            Files.deleteIfExists(tmp);
         }
+    }
+
+    /** Copies the entries of zip {@code from} into a new zip {@code to}, then {@code added} (replacing same names). */
+    private static void copyWith(Path from, Path to, java.util.Map<String, byte[]> added) throws IOException {
+        try (java.util.zip.ZipInputStream in = new java.util.zip.ZipInputStream(Files.newInputStream(from));
+             java.util.zip.ZipOutputStream out = new java.util.zip.ZipOutputStream(
+                     new java.io.BufferedOutputStream(Files.newOutputStream(to)))) {
+            for (java.util.zip.ZipEntry e = in.getNextEntry(); e != null; e = in.getNextEntry()) {
+                if (!added.containsKey(e.getName())) {
+                    out.putNextEntry(new java.util.zip.ZipEntry(e.getName()));
+                    in.transferTo(out);
+                    out.closeEntry();
+                }
+            }
+            for (var e : added.entrySet()) {
+                out.putNextEntry(new java.util.zip.ZipEntry(e.getKey()));
+                out.write(e.getValue());
+                out.closeEntry();
+            }
+        }
+        try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(to,
+                java.nio.file.StandardOpenOption.WRITE)) {
+            ch.force(true); // on disk before the rename makes it the file
+        }
+    }
+
+    private static IOException ioCause(Throwable t) {
+        for (Throwable c = t; c != null; c = c.getCause()) {
+            if (c instanceof IOException io) {
+                return io;
+            }
+            if (c instanceof java.io.UncheckedIOException u) {
+                return u.getCause();
+            }
+        }
+        return null;
     }
 
     /** Renames {@code source} over {@code target} atomically where the file system allows. */

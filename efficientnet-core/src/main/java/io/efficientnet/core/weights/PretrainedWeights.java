@@ -1,7 +1,6 @@
 package io.efficientnet.core.weights;
 
 import org.deeplearning4j.nn.graph.ComputationGraph;
-import org.deeplearning4j.util.ModelSerializer;
 import org.nd4j.linalg.dataset.api.preprocessor.NormalizerStandardize;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -77,7 +76,7 @@ public final class PretrainedWeights {
     /** Restores a cached zip's graph and normalizer. */
     public static ComputationGraph restore(Path zip) throws IOException {
         try {
-            return ModelSerializer.restoreComputationGraph(zip.toFile(), false);
+            return ModelZipLoader.graph(zip, false);
         } catch (IOException | RuntimeException e) {
             Files.deleteIfExists(zip);
             throw new IOException("cached model " + zip + " could not be read and was removed; run again to "
@@ -87,7 +86,7 @@ public final class PretrainedWeights {
 
     /** The normalizer stored in a model zip, or null. */
     public static NormalizerStandardize normalizer(Path zip) throws IOException {
-        return ModelSerializer.restoreNormalizerFromFile(zip.toFile());
+        return ModelZipLoader.normalizer(zip) instanceof NormalizerStandardize n ? n : null;
     }
 
     private static Path download(WeightSource source, Path dir) throws IOException {

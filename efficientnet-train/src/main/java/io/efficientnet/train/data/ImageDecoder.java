@@ -33,7 +33,7 @@ public final class ImageDecoder {
         }
         BufferedImage img;
         try {
-            img = ImageIO.read(file.toFile());
+            img = decodeBounded(file);
         } catch (IOException | RuntimeException e) {
             throw new IOException(file + ": not a readable image (" + e.getMessage() + ")", e);
         }
@@ -44,6 +44,35 @@ public final class ImageDecoder {
             throw new IOException(file + ": image has no pixels");
         }
         return toRgb(img);
+    }
+
+    /** Largest image decoded, in pixels (a 16384 × 16384 photo): the size is read from the header first. */
+    public static final long MAX_PIXELS = 1L << 28;
+
+    /**
+     * Decodes {@code file} after reading its dimensions from the header, refusing images above {@link #MAX_PIXELS}
+     * (a small file can claim a huge image and exhaust memory when decoded); null if no reader knows the format.
+     */
+    private static BufferedImage decodeBounded(Path file) throws IOException {
+        try (javax.imageio.stream.ImageInputStream in = ImageIO.createImageInputStream(file.toFile())) {
+            java.util.Iterator<javax.imageio.ImageReader> readers = in == null ? null : ImageIO.getImageReaders(in);
+            if (readers == null || !readers.hasNext()) {
+                return null;
+            }
+            javax.imageio.ImageReader reader = readers.next();
+            try {
+                reader.setInput(in, true, true);
+                long w = reader.getWidth(0);
+                long h = reader.getHeight(0);
+                if (w * h > MAX_PIXELS) {
+                    throw new IOException("the image claims " + w + "x" + h + " pixels, more than the " + MAX_PIXELS
+                            + " decoded at most; not decoded");
+                }
+                return reader.read(0);
+            } finally {
+                reader.dispose();
+            }
+        }
     }
 
     /** A copy in {@code TYPE_INT_RGB} (or the image itself if it already is). */

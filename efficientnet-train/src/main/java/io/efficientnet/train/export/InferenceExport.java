@@ -2,6 +2,7 @@ package io.efficientnet.train.export;
 
 import io.efficientnet.core.inference.BatchNormFolding;
 import io.efficientnet.core.weights.ModelZip;
+import io.efficientnet.core.weights.ModelZipLoader;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.util.ModelSerializer;
 import org.nd4j.linalg.dataset.api.preprocessor.Normalizer;
@@ -68,20 +69,7 @@ public final class InferenceExport {
         if (!Files.isRegularFile(zip)) {
             throw new IOException("model file " + zip + " does not exist");
         }
-        try (ZipFile z = new ZipFile(zip.toFile())) {
-            if (z.getEntry(ModelSerializer.CONFIGURATION_JSON) == null
-                    || z.getEntry(ModelSerializer.COEFFICIENTS_BIN) == null) {
-                throw new IOException(zip + " is not a DL4J model zip (no " + ModelSerializer.CONFIGURATION_JSON
-                        + " and " + ModelSerializer.COEFFICIENTS_BIN + ")");
-            }
-        } catch (java.util.zip.ZipException e) {
-            throw new IOException(zip + " is not a model zip: " + e.getMessage(), e);
-        }
-        try {
-            return ModelSerializer.restoreComputationGraph(zip.toFile(), false);
-        } catch (IOException | RuntimeException e) {
-            throw new IOException("cannot restore a ComputationGraph from " + zip + ": " + e.getMessage(), e);
-        }
+        return ModelZipLoader.graph(zip, false);
     }
 
     /** The zip's entries that ModelSerializer did not write, as text (binary ones are listed in {@code skipped}). */
@@ -118,7 +106,7 @@ public final class InferenceExport {
      */
     public static Report export(Path input, Path output, boolean optimize) throws IOException {
         ComputationGraph net = restore(input);
-        Normalizer<?> normalizer = ModelSerializer.restoreNormalizerFromFile(input.toFile());
+        Normalizer<?> normalizer = ModelZipLoader.normalizer(input);
         List<String> skipped = new ArrayList<>();
         Map<String, String> extra = extraEntries(input, skipped);
         BatchNormFolding.Result folding = optimize ? BatchNormFolding.fold(net) : null;

@@ -1,5 +1,6 @@
 package io.efficientnet.train.run;
 
+import io.efficientnet.core.weights.IoErrors;
 import io.efficientnet.core.weights.ModelZip;
 
 import java.io.IOException;
@@ -15,13 +16,19 @@ public final class AtomicFiles {
     /** Writes {@code bytes} to {@code target} atomically. */
     public static void write(Path target, byte[] bytes) throws IOException {
         Path dir = target.toAbsolutePath().getParent();
-        Files.createDirectories(dir);
-        Path tmp = Files.createTempFile(dir, "." + target.getFileName(), ".tmp");
+        Path tmp = null;
         try {
+            Files.createDirectories(dir);
+            tmp = Files.createTempFile(dir, "." + target.getFileName(), ".tmp");
             Files.write(tmp, bytes);
             ModelZip.moveAtomically(tmp, target);
+        } catch (IOException e) {
+            throw new IOException("cannot write " + target + ": " + IoErrors.reason(e) + "; any earlier "
+                    + target.getFileName() + " is unchanged", e);
         } finally {
-            Files.deleteIfExists(tmp);
+            if (tmp != null) {
+                Files.deleteIfExists(tmp);
+            }
         }
     }
 

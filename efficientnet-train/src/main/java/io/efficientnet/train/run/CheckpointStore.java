@@ -2,9 +2,9 @@ package io.efficientnet.train.run;
 
 import io.efficientnet.core.weights.ImageNetPreprocessing;
 import io.efficientnet.core.weights.ModelZip;
+import io.efficientnet.core.weights.ModelZipLoader;
 import io.efficientnet.train.recipe.WeightAverage;
 import org.deeplearning4j.nn.graph.ComputationGraph;
-import org.deeplearning4j.util.ModelSerializer;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
@@ -20,6 +20,7 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.function.Consumer;
 import java.util.stream.Stream;
 
@@ -123,7 +124,7 @@ public final class CheckpointStore {
             throw new IOException(file + ": not a training checkpoint (missing " + STATE + ", " + METRICS + " or "
                     + ModelZip.LABELS + ")");
         }
-        ComputationGraph net = ModelSerializer.restoreComputationGraph(file.toFile(), true);
+        ComputationGraph net = ModelZipLoader.graph(file, true, Set.of(STATE, METRICS, EMA, CONFIG));
         byte[] ema = ModelZip.readBytes(file, EMA);
         WeightAverage average = ema == null ? null : readAverage(ema, net, file);
         return new Checkpoint(file, net, average, TrainerState.parse(stateText, file + "!" + STATE),

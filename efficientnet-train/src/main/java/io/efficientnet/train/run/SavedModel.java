@@ -2,9 +2,10 @@ package io.efficientnet.train.run;
 
 import io.efficientnet.core.weights.ImageNetPreprocessing;
 import io.efficientnet.core.weights.ModelZip;
+import io.efficientnet.core.weights.ModelZipLoader;
 import io.efficientnet.train.export.InferenceExport;
 import org.deeplearning4j.nn.graph.ComputationGraph;
-import org.deeplearning4j.util.ModelSerializer;
+import org.nd4j.linalg.dataset.api.preprocessor.Normalizer;
 import org.nd4j.linalg.dataset.api.preprocessor.DataNormalization;
 
 import java.io.IOException;
@@ -21,12 +22,12 @@ public record SavedModel(ComputationGraph network, DataNormalization normalizer,
     /** Reads {@code zip} (inference only: no updater state). */
     public static SavedModel load(Path zip) throws IOException {
         ComputationGraph net = InferenceExport.restore(zip); // checks the file and names it in errors
-        DataNormalization normalizer;
-        try {
-            normalizer = ModelSerializer.restoreNormalizerFromFile(zip.toFile());
-        } catch (RuntimeException e) {
-            throw new IOException(zip + ": the normalizer in the model zip cannot be read (" + e.getMessage() + ")", e);
+        Normalizer<?> stored = ModelZipLoader.normalizer(zip);
+        if (stored != null && !(stored instanceof DataNormalization)) {
+            throw new IOException(zip + ": the normaliser is a " + stored.getClass().getSimpleName() + ", not one for "
+                    + "single-input images");
         }
+        DataNormalization normalizer = (DataNormalization) stored;
         String names = ModelZip.readEntry(zip, ModelZip.LABELS);
         int[] chw = ModelZip.readInputShape(zip);
         return new SavedModel(net, normalizer != null ? normalizer : ImageNetPreprocessing.normalizer(),

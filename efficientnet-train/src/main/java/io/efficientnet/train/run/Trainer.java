@@ -77,6 +77,8 @@ public final class Trainer {
     private final boolean progressBars;
     private final Listener listener;
     private final Consumer<ComputationGraph> onNetwork;
+    /** Why the run should stop after the current step, or null. */
+    private volatile String stopRequested;
 
     /**
      * @param config       the merged configuration ({@code run.output} is the run folder)
@@ -101,8 +103,27 @@ public final class Trainer {
         this.onNetwork = onNetwork;
     }
 
-    /** Trains from scratch ({@code resume == false}) or from the newest checkpoint in the run folder. */
+    /**
+     * Trains from scratch ({@code resume == false}) or from the newest checkpoint in the run folder, holding the
+     * folder's {@link RunLock} throughout.
+     */
     public Outcome run(boolean resume) throws IOException {
+        try (RunLock lock = RunLock.acquire(output)) {
+            return runLocked(resume);
+        }
+    }
+
+    /**
+     * Asks a running {@link #run} to stop after the current step: it writes a checkpoint at that step (a resumed run
+     * continues from it exactly) and returns an unfinished outcome. Callable from any thread, e.g. a signal handler.
+     *
+     * @param why for the message, e.g. {@code SIGTERM}
+     */
+    public void requestStop(String why) {
+        stopRequested = why;
+    }
+
+    private Outcome runLocked(boolean resume) throws IOException {
         DataConfig dc = config.data();
         long seed = config.run().seed();
         DataSplits data = DataSplits.open(Path.of(dc.path()), dc.valSplit(), seed);
@@ -288,10 +309,14 @@ public final class Trainer {
                         if (every > 0 && state.iteration() % every == 0) {
                             checkpoint();
                         }
-                        if (stopAfter != null && state.iteration() >= stopAfter) {
+                        String stop = stopRequested != null ? stopRequested
+                                : stopAfter != null && state.iteration() >= stopAfter ? "run.stop_after_iterations"
+                                : null;
+                        if (stop != null) {
                             checkpoint();
-                            console.accept("stopped after " + state.iteration() + " iterations "
-                                    + "(run.stop_after_iterations); continue with --resume " + output);
+                            console.accept("stopped (" + stop + ") after " + state.iteration() + " iterations; "
+                                    + "checkpoint " + lastCheckpoint + "; continue with: bin/efficientnet train "
+                                    + "--resume " + output);
                             return new Outcome(List.copyOf(history), lastValidation, false, skipped.count(), state);
                         }
                     }

@@ -4,7 +4,6 @@ import io.efficientnet.train.TestImages;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -21,16 +20,8 @@ class KillTest {
         Path data = tmp.resolve("shapes");
         TestImages.writeTree(data, 8, 2, 17);
         Path out = tmp.resolve("run");
-        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
-        cmd.addAll(jvmOptions());
-        cmd.addAll(List.of("-Xmx2g", "-cp", System.getProperty("java.class.path"), "io.efficientnet.cli.Main", "train",
-                "--no-progress", "--epochs", "50"));
-        for (String s : TinyRuns.settings(data, out, "run.checkpoint_every=1", "run.keep_checkpoints=3")) {
-            cmd.add("--set");
-            cmd.add(s);
-        }
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(tmp.resolve("log.txt").toFile())
-                .start();
+        Process p = TrainProcess.start(data, out, tmp.resolve("log.txt"), null, "run.epochs=50",
+                "run.checkpoint_every=1", "run.keep_checkpoints=3");
         CheckpointStore store = new CheckpointStore(out.resolve("checkpoints"), 3);
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
         try {
@@ -55,6 +46,7 @@ class KillTest {
             assertEquals(Long.parseLong(c.getFileName().toString().replaceAll("\\D", "")),
                     restored.state().iteration());
         }
+        // the dead process's run.lock does not block: the operating system released its lock
         List<String> console = new ArrayList<>();
         Trainer.Outcome o = new Trainer(TinyRuns.config(data, out, "run.checkpoint_every=0", "run.epochs=4"),
                 console::add, false, new Trainer.Listener() { }, n -> { }).run(true);
@@ -64,18 +56,6 @@ class KillTest {
             assertTrue(files.noneMatch(f -> f.getFileName().toString().endsWith(".tmp")),
                     "leftover temporary files are removed on resume");
         }
-    }
-
-    /** The test JVM's own options (module flags, --add-opens, heap), less agents and debuggers. */
-    private static List<String> jvmOptions() {
-        List<String> options = new ArrayList<>();
-        for (String a : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
-            if (!a.startsWith("-javaagent") && !a.startsWith("-agentlib") && !a.startsWith("-agentpath")
-                    && !a.startsWith("-Xrun") && !a.equals("-Xdebug")) {
-                options.add(a);
-            }
-        }
-        return options;
     }
 
     private static long lastIteration(CheckpointStore store) throws Exception {
