@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Inference throughput of this project's oneDNN engine (`efficientnet benchmark --engine onednn`) against ONNX Runtime
 # Java (the JVM's fastest inference engine) on the same CPU, shapes and thread count: synthetic input, random weights,
-# the same architecture on both sides (torchvision's EfficientNet exported to ONNX, ours built with symmetric padding
-# as torchvision's is). Each round runs every shape once on each side, ours first, each in its own JVM; the table shows
+# the same network on both sides: torchvision's EfficientNet exported to ONNX (ours built with symmetric padding, as
+# torchvision's is), and this project's own network exported with `efficientnet export --format onnx` (SAME padding,
+# batch norms folded, ours the same network). Each round runs every shape once on each side, ours first, each in its own JVM; the table shows
 # the median of the per-run medians and the ratio ours / ONNX Runtime.
 #
 #   bench/compare-onnxruntime.sh [--threads N] [--warmup W] [--iterations K] [--rounds R] [--only TEXT]
@@ -16,9 +17,9 @@
 #   --output FILE   also write the table as markdown to FILE, and every run's JSON to FILE with .jsonl appended
 #   --quick         smoke test: 64 px, 1 warm-up + 2 iterations; the numbers mean nothing
 #
-# Shapes: B0 batch 8 @224, B0 batch 1 @224, B3 batch 8 @300. The ONNX files (batch dimension dynamic, input size
-# fixed) come from scripts/export-torchvision-onnx.py (Debian's python3-torch and python3-torchvision, installed with
-# apt-get when missing) into bench/out/; ONNX Runtime Java (com.microsoft.onnxruntime:onnxruntime, a test dependency of
+# Shapes: B0 batch 8 @224, B0 batch 1 @224, B3 batch 8 @300, each on both networks. The torchvision files (batch
+# dimension dynamic, input size fixed) come from scripts/export-torchvision-onnx.py (Debian's python3-torch and
+# python3-torchvision, installed with apt-get when missing), ours from bin/efficientnet export, into bench/out/; ONNX Runtime Java (com.microsoft.onnxruntime:onnxruntime, a test dependency of
 # efficientnet-core) runs them through io.efficientnet.core.bench.OnnxRuntimeThroughput. Ours runs with whatever oneDNN
 # instruction set the CPU has (set ONEDNN_MAX_CPU_ISA to compare a lower one). Run on an otherwise idle machine.
 set -euo pipefail
@@ -33,21 +34,29 @@ help_lines=24
 # shellcheck source=bench/compare-common
 source "$root/bench/compare-common"
 
-# label|variant|batch|resolution
+# label|variant|batch|resolution|network (torchvision: its ONNX export, ours with symmetric padding; ours: our export)
 if [[ $quick -eq 1 ]]; then
-  shapes=("B0 inference, batch 2, 64 px (quick)|b0|2|64" "B0 inference, batch 1, 64 px (quick)|b0|1|64")
+  shapes=("B0 inference, batch 2, 64 px (quick)|b0|2|64|torchvision"
+          "B0 inference, batch 2, 64 px, our ONNX export (quick)|b0|2|64|ours")
   warmup=1; iterations=2
 else
-  shapes=("B0 inference, batch 8, 224 px|b0|8|224" "B0 inference, batch 1, 224 px|b0|1|224"
-          "B3 inference, batch 8, 300 px|b3|8|300")
+  shapes=("B0 inference, batch 8, 224 px|b0|8|224|torchvision" "B0 inference, batch 1, 224 px|b0|1|224|torchvision"
+          "B3 inference, batch 8, 300 px|b3|8|300|torchvision"
+          "B0 inference, batch 8, 224 px, our ONNX export|b0|8|224|ours"
+          "B0 inference, batch 1, 224 px, our ONNX export|b0|1|224|ours"
+          "B3 inference, batch 8, 300 px, our ONNX export|b3|8|300|ours")
 fi
 
 mkdir -p bench/out
-# one file per variant and resolution: a fixed input size lets ONNX Runtime plan every shape ahead
-for vr in $(printf '%s\n' "${shapes[@]}" | awk -F'|' '{print $2 "-" $4}' | sort -u); do
-  if [[ ! -f "bench/out/torchvision-$vr.onnx" ]]; then
-    "$python" scripts/export-torchvision-onnx.py --variant "${vr%-*}" --resolution "${vr#*-}" \
-      --output "bench/out/torchvision-$vr.onnx"
+# one file per network, variant and resolution: a fixed input size lets ONNX Runtime plan every shape ahead
+for nvr in $(printf '%s\n' "${shapes[@]}" | awk -F'|' '{print $5 "-" $2 "-" $4}' | sort -u); do
+  IFS=- read -r network variant res <<< "$nvr"
+  file="bench/out/$network-$variant-$res.onnx"
+  [[ -f "$file" ]] && continue
+  if [[ "$network" == torchvision ]]; then
+    "$python" scripts/export-torchvision-onnx.py --variant "$variant" --resolution "$res" --output "$file"
+  else
+    bin/efficientnet export --format onnx --variant "$variant" --resolution "$res" --output "$file" >&2
   fi
 done
 
@@ -60,17 +69,19 @@ jsonl="$(mktemp)"
 trap 'rm -f "$jsonl"' EXIT
 for ((round = 1; round <= rounds; round++)); do
   for s in "${shapes[@]}"; do
-    IFS='|' read -r label variant batch res <<< "$s"
+    IFS='|' read -r label variant batch res network <<< "$s"
     [[ -n "$only" && "$label" != *"$only"* ]] && continue
     w=$warmup; k=$iterations
     if [[ "$batch" == 1 && $quick -eq 0 ]]; then w=$((8 * warmup)); k=$((4 * iterations)); fi
     echo "compare-onnxruntime: round $round, $label: ours ..." >&2
-    ours="$(bin/efficientnet benchmark --variant "$variant" --padding symmetric --batch-size "$batch" \
+    padding=same
+    [[ "$network" == torchvision ]] && padding=symmetric
+    ours="$(bin/efficientnet benchmark --variant "$variant" --padding "$padding" --batch-size "$batch" \
       --resolution "$res" --engine onednn --warmup "$w" --iterations "$k" --json)"
     echo "compare-onnxruntime: round $round, $label: ONNX Runtime ..." >&2
     # shellcheck disable=SC2154
     theirs="$(java -Xmx4g -cp "$core_test_cp" io.efficientnet.core.bench.OnnxRuntimeThroughput \
-      "bench/out/torchvision-$variant-$res.onnx" --batch "$batch" --resolution "$res" --threads "$threads" \
+      "bench/out/$network-$variant-$res.onnx" --batch "$batch" --resolution "$res" --threads "$threads" \
       --warmup "$w" --iterations "$k")"
     "$python" - "$label" "$round" "$ours" "$theirs" >> "$jsonl" <<'EOF'
 import json, sys
