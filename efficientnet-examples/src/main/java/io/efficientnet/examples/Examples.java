@@ -16,7 +16,9 @@ import io.efficientnet.train.data.ImageFolder;
 import io.efficientnet.train.data.LabeledImage;
 import io.efficientnet.train.data.SampleTransform;
 import io.efficientnet.train.data.SkippedImages;
+import io.efficientnet.train.data.augment.RandomResizedCrop;
 import io.efficientnet.train.data.augment.TrainTransform;
+import org.nd4j.linalg.dataset.api.preprocessor.DataNormalization;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.zoo.PretrainedType;
 
@@ -168,27 +170,27 @@ final class Examples {
         return new ImageFolder(folder.root(), folder.classes(), kept);
     }
 
-    /** Shuffled, augmented training batches (random-resized crop + flip), ImageNet-normalised. */
-    static ImageBatches trainBatches(ImageFolder folder, int res, int batchSize, long seed) {
-        ImageBatches b = new ImageBatches(folder, TrainTransform.standard(res)::apply, res, res, batchSize, true, seed,
-                2, 2, 0.0, new SkippedImages(System.err::println));
-        b.setPreProcessor(ImageNetPreprocessing.normalizer());
+    /**
+     * Shuffled, augmented training batches: a random-resized crop keeping at least 35% of the image (the images are
+     * small) and a horizontal flip, normalised by {@code normalizer}.
+     */
+    static ImageBatches trainBatches(ImageFolder folder, int res, int batchSize, long seed,
+            DataNormalization normalizer) {
+        TrainTransform t = new TrainTransform(res, res, new RandomResizedCrop(0.35, 1.0, 3.0 / 4, 4.0 / 3), 0.5, null);
+        ImageBatches b = new ImageBatches(folder, t::apply, res, res, batchSize, true, seed, 2, 2, 0.0,
+                new SkippedImages(System.err::println));
+        b.setPreProcessor(normalizer);
         return b;
     }
 
-    /** Evaluation batches in file order (resize, centre crop), ImageNet-normalised. */
-    /**
-     * Trains {@code net} for {@code epochs} on augmented batches of {@code folder} (each epoch with its own order and
-     * augmentation), printing one line per epoch; returns the mean training loss of each epoch.
-     */
     /**
      * Trains {@code net} for {@code epochs} epochs on {@code engine} (oneDNN where it can train the network, else
-     * DL4J's {@code fit}) and returns the mean loss of each.
+     * DL4J's {@code fit}) and returns the mean loss of each; {@code verbose} prints a line per epoch.
      */
     static List<Double> train(ComputationGraph net, ImageFolder folder, int res, int batchSize, long seed,
-            int epochs, Engine engine) {
+            int epochs, Engine engine, DataNormalization normalizer, boolean verbose) {
         List<Double> losses = new ArrayList<>();
-        try (ImageBatches train = trainBatches(folder, res, batchSize, seed);
+        try (ImageBatches train = trainBatches(folder, res, batchSize, seed, normalizer);
              TrainingSession session = Engines.training(net, engine, System.out::println)) {
             for (int epoch = 0; epoch < epochs; epoch++) {
                 long t0 = System.nanoTime();
@@ -200,8 +202,10 @@ final class Examples {
                     n++;
                 }
                 losses.add(sum / n);
-                System.out.printf("epoch %d/%d: training loss %.4f (%d batches, %.1f s, %s)%n", epoch + 1, epochs,
-                        sum / n, n, (System.nanoTime() - t0) / 1e9, session.description());
+                if (verbose) {
+                    System.out.printf("epoch %d/%d: training loss %.4f (%d batches, %.1f s, %s)%n", epoch + 1,
+                            epochs, sum / n, n, (System.nanoTime() - t0) / 1e9, session.description());
+                }
             }
         }
         return losses;
@@ -212,10 +216,11 @@ final class Examples {
         return Engine.parse(args.get("engine", "auto"), "--engine");
     }
 
-    static ImageBatches evalBatches(ImageFolder folder, int res, int batchSize) {
+    /** Evaluation batches in file order (resize, centre crop), normalised by {@code normalizer}. */
+    static ImageBatches evalBatches(ImageFolder folder, int res, int batchSize, DataNormalization normalizer) {
         ImageBatches b = new ImageBatches(folder, SampleTransform.of(EvalTransform.of(res)), res, res, batchSize,
                 false, 0, 2, 2, 0.0, new SkippedImages(System.err::println));
-        b.setPreProcessor(ImageNetPreprocessing.normalizer());
+        b.setPreProcessor(normalizer);
         return b;
     }
 

@@ -1,55 +1,46 @@
 package io.efficientnet.examples;
 
-import io.efficientnet.core.weights.ImageNetPreprocessing;
 import io.efficientnet.core.weights.ModelZip;
 import io.efficientnet.train.data.DataSplits;
-import io.efficientnet.train.data.ImageBatches;
-import io.efficientnet.train.run.EvalResult;
-import io.efficientnet.train.run.Evaluator;
-import org.deeplearning4j.nn.conf.layers.FeedForwardLayer;
-import org.deeplearning4j.nn.conf.layers.OutputLayer;
-import org.deeplearning4j.nn.graph.ComputationGraph;
-import org.deeplearning4j.nn.transferlearning.FineTuneConfiguration;
-import org.deeplearning4j.nn.transferlearning.TransferLearning;
-import org.deeplearning4j.nn.weights.WeightInit;
-import org.nd4j.linalg.activations.Activation;
-import org.nd4j.linalg.learning.config.Adam;
-import org.nd4j.linalg.lossfunctions.LossFunctions;
 
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
+import java.util.Locale;
 
 /**
- * Transfer learning: an ImageNet-trained EfficientNet-B0 becomes a classifier for the classes of an image folder.
- * Everything up to {@code top_activation} is frozen; {@code predictions} is replaced by a new softmax layer for the
- * folder's classes, which alone is trained. The result is saved as a model zip (network, ImageNet normaliser,
- * class names, input shape) that {@code bin/efficientnet predict --model} and {@link FineTuningExample} read.
+ * Transfer learning: a pretrained EfficientNet becomes a classifier for classes it never saw. Everything up to
+ * {@code top_activation} is frozen and {@code predictions} is replaced by a new softmax layer for the new classes,
+ * which alone is trained; the same architecture trained from scratch on the same images is the baseline. Both are
+ * trained with 10, 50 and 200 labelled images per class and compared on the validation images; the transferred
+ * network of the largest budget is saved as a model zip (network, normaliser, class names, input shape) that
+ * {@code bin/efficientnet predict --model} reads.
  *
  * <pre>
- * efficientnet-examples/run-example TransferLearningExample [--fast] [--data DIR] [--keras B0.h5]
- *     [--epochs N] [--batch N] [--lr X] [--engine auto|onednn|dl4j] [--output FILE.zip]
+ * efficientnet-examples/run-example TransferLearningExample [--fast] [--backbone fashion|imagenet] [--keras B0.h5]
+ *     [--data DIR] [--labels 10,50,200] [--steps N] [--batch N] [--engine auto|onednn|dl4j] [--output FILE.zip]
  * </pre>
  *
- * Full mode: B0 at 224×224, ImageNet weights (random when offline, which it says), 3 epochs over
- * {@code datasets/fashion-mnist-mini}. {@code --fast}: a small random network at 32×32, 30 training and 10
- * validation images per class, 2 epochs. Steps run on the engine
- * {@link io.efficientnet.core.engine.Engines#training} chooses ({@code --engine auto}).
+ * The backbone is the small one shipped with the project (trained on five Fashion-MNIST classes; {@link Backbone}),
+ * the target task the other five classes of {@code datasets/fashion-mnist-mini} ({@link TransferStudy}). Every run
+ * takes {@code --steps} optimizer steps (default 300). {@code --fast}: 10 labels per class and 60 steps.
  */
 public final class TransferLearningExample {
 
-    /** Layer up to which (inclusive) the network is frozen. */
-    static final String FREEZE_UP_TO = "top_activation";
-
     /**
-     * @param weights        where the base weights came from
-     * @param classes        the dataset's classes
-     * @param accuracyBefore validation top-1 with the new, untrained head
-     * @param accuracyAfter  validation top-1 after training the head
-     * @param losses         mean training loss per epoch
-     * @param model          the saved zip
+     * @param backbone where the pretrained weights came from
+     * @param classes  the target classes
+     * @param rows     every trained network's validation accuracy
+     * @param model    the saved zip
      */
-    public record Result(String weights, List<String> classes, double accuracyBefore, double accuracyAfter,
-                         List<Double> losses, Path model) {
+    public record Result(String backbone, List<String> classes, List<TransferStudy.Row> rows, Path model) {
+
+        /** Validation accuracy of {@code method} with {@code perClass} labels per class. */
+        public double accuracy(TransferStudy.Method method, int perClass) {
+            return rows.stream().filter(r -> r.method() == method && r.labelsPerClass() == perClass).findFirst()
+                    .orElseThrow().accuracy();
+        }
     }
 
     private TransferLearningExample() {
@@ -61,86 +52,47 @@ public final class TransferLearningExample {
 
     public static Result run(String... argv) throws Exception {
         Examples.Args args = Examples.Args.parse(argv);
-        int epochs = args.getInt("epochs", args.fast() ? 2 : 3);
-        int batch = args.getInt("batch", args.fast() ? 16 : 32);
-        double lr = args.getDouble("lr", args.fast() ? 1e-2 : 1e-3);
+        List<Integer> budgets = labelBudgets(args);
+        TransferStudy.Settings settings = settings(args);
         Path output = Path.of(args.get("output", "runs/examples/transfer-learning.zip"));
 
-        Path data = Examples.dataRoot(args);
-        DataSplits splits = Examples.open(data, args, 30, 10);
-        System.out.printf("Data: %s, %d classes, %d training and %d validation images%n", data,
-                splits.classes().size(), splits.train().size(), splits.validation().size());
+        Backbone backbone = Backbone.choose(args);
+        DataSplits target = TransferStudy.target(Examples.dataRoot(args));
+        System.out.println("Backbone: " + backbone.description());
+        System.out.printf("Target task: %s (%d validation images); %d steps of batch %d per network%n",
+                target.classes(), target.validation().size(), settings.steps(), settings.batchSize());
 
-        // 1. The base network with its ImageNet classifier (1000 classes).
-        Examples.BaseModel base = Examples.baseModel(args, true);
-        int res = base.resolution();
-        System.out.println("Base network: " + base.weights());
-        if (base.weights().contains("random weights")) {
-            System.out.println("Note: frozen random features say almost nothing about the images (in inference mode a "
-                    + "randomly initialised EfficientNet's activations nearly vanish), so expect chance-level accuracy; "
-                    + "the numbers mean something with ImageNet weights only.");
+        List<TransferStudy.Row> rows = new ArrayList<>();
+        for (int budget : budgets) {
+            rows.add(TransferStudy.run(TransferStudy.Method.SCRATCH, backbone, target, budget, settings));
+            rows.add(TransferStudy.run(TransferStudy.Method.FROZEN, backbone, target, budget, settings));
         }
+        System.out.println();
+        System.out.print(TransferStudy.table(rows, List.of(TransferStudy.Method.SCRATCH,
+                TransferStudy.Method.FROZEN)));
 
-        // 2. Freeze everything up to top_activation and put a new classifier for our classes in place of 'predictions'.
-        ComputationGraph net = withNewHead(base.network(), splits.classes().size(), lr);
-        System.out.printf("Frozen up to '%s'; trainable parameters: %,d of %,d%n", FREEZE_UP_TO,
-                trainableParams(net), net.numParams());
-
-        // 3. Accuracy with the untrained head (about 1 / classes).
-        double before = evaluate(net, splits, res, batch).top1();
-        System.out.println("Validation accuracy before training: " + Examples.percent(before));
-
-        // 4. Train the head on augmented, ImageNet-normalised batches.
-        List<Double> losses = Examples.train(net, splits.train(), res, batch, 42, epochs, Examples.engine(args));
-
-        // 5. Accuracy after training, and the model zip.
-        EvalResult after = evaluate(net, splits, res, batch);
-        System.out.println("Validation accuracy after training:  " + Examples.percent(after.top1())
-                + " (top-5 " + Examples.percent(after.top5()) + ", " + after.count() + " images)");
-        for (int c = 0; c < splits.classes().size(); c++) {
-            System.out.printf("  %-12s %s%n", splits.classes().get(c), Examples.percent(after.classAccuracy(c)));
-        }
-        ModelZip.write(net, output, true, ImageNetPreprocessing.normalizer(),
-                ModelZip.describe(new int[] {3, res, res}, splits.classes()));
-        System.out.println("Saved " + output.toAbsolutePath());
-        System.out.printf("Result: accuracy %s -> %s with %s%n", Examples.percent(before),
-                Examples.percent(after.top1()), base.weights());
-        return new Result(base.weights(), splits.classes(), before, after.top1(), losses, output);
+        TransferStudy.Row saved = rows.get(rows.size() - 1);
+        ModelZip.write(saved.network(), output, false, backbone.normalizer(),
+                ModelZip.describe(new int[] {3, backbone.resolution(), backbone.resolution()}, target.classes()));
+        System.out.println("Saved " + output.toAbsolutePath() + " (frozen backbone, " + saved.labelsPerClass()
+                + " labels per class)");
+        Result r = new Result(backbone.description(), target.classes(), rows, output);
+        int fewest = budgets.get(0);
+        System.out.printf(Locale.ROOT, "Result: with %d labels per class, the frozen backbone reaches %.1f%% against "
+                        + "%.1f%% from scratch%n", fewest, 100 * r.accuracy(TransferStudy.Method.FROZEN, fewest),
+                100 * r.accuracy(TransferStudy.Method.SCRATCH, fewest));
+        return r;
     }
 
-    /**
-     * The transfer-learning surgery with DL4J's {@link TransferLearning.GraphBuilder}: freeze up to
-     * {@value #FREEZE_UP_TO} and give {@code predictions} {@code numClasses} outputs (new Xavier weights). A headless
-     * network (a no-top Keras file) gets a new {@code predictions} layer after {@code avg_pool} instead.
-     */
-    static ComputationGraph withNewHead(ComputationGraph base, int numClasses, double lr) {
-        TransferLearning.GraphBuilder b = new TransferLearning.GraphBuilder(base)
-                .fineTuneConfiguration(new FineTuneConfiguration.Builder().updater(new Adam(lr)).seed(42L).build())
-                .setFeatureExtractor(FREEZE_UP_TO);
-        if (base.getConfiguration().getVertices().containsKey("predictions")) {
-            b.nOutReplace("predictions", numClasses, WeightInit.XAVIER);
-        } else {
-            long features = ((FeedForwardLayer) base.getLayer("top_conv").conf().getLayer()).getNOut();
-            b.addLayer("predictions", new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT)
-                    .nIn(features).nOut(numClasses).activation(Activation.SOFTMAX).weightInit(WeightInit.XAVIER)
-                    .build(), "avg_pool").setOutputs("predictions");
-        }
-        return b.build();
+    /** {@code --labels 10,50,200}: labelled training images per class (fast mode: 10). */
+    static List<Integer> labelBudgets(Examples.Args args) {
+        String given = args.get("labels", args.fast() ? "10" : "10,50,200");
+        return Arrays.stream(given.split(",")).map(String::trim).map(Integer::parseInt).sorted().toList();
     }
 
-    static EvalResult evaluate(ComputationGraph net, DataSplits splits, int res, int batch) {
-        try (ImageBatches val = Examples.evalBatches(splits.validation(), res, batch)) {
-            return Evaluator.evaluate(net, val, splits.classes(), null);
-        }
-    }
-
-    static long trainableParams(ComputationGraph net) {
-        long n = 0;
-        for (org.deeplearning4j.nn.api.Layer l : net.getLayers()) {
-            if (!(l instanceof org.deeplearning4j.nn.layers.FrozenLayer)) {
-                n += l.numParams();
-            }
-        }
-        return n;
+    /** {@code --steps} (default 300, fast 60), {@code --batch} (32), {@code --from} (block6), {@code --engine}. */
+    static TransferStudy.Settings settings(Examples.Args args) {
+        return new TransferStudy.Settings(args.getInt("steps", args.fast() ? 60 : 300), args.getInt("batch", 32),
+                args.get("from", "block6"), Examples.engine(args));
     }
 }
