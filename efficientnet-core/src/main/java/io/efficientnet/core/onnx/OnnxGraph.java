@@ -53,7 +53,7 @@ final class OnnxGraph {
             String value = g.value(net.outputs().get(i));
             String out = outputNames.get(i);
             if (!value.equals(out)) {
-                g.node("Identity", out, List.of(value), out);
+                g.node("Identity", out, List.of(value));
             }
             g.graph.addOutput(valueInfo(out, null));
         }
@@ -65,15 +65,15 @@ final class OnnxGraph {
             conv(c);
         } else if (op instanceof LoweredOp.GlobalPool p) {
             String pooled = node(p.max() ? "GlobalMaxPool" : "GlobalAveragePool", p.output() + "/pool",
-                    List.of(value(p.input())), p.name());
+                    List.of(value(p.input())));
             define(p.output(), p.collapse() ? flatten(pooled, p.output()) : pooled, p.collapse() ? 2 : 4);
         } else if (op instanceof LoweredOp.ChannelScale s) {
-            define(s.output(), node("Mul", s.output(), List.of(value(s.input()), value(s.scale())), s.name()), 4);
+            define(s.output(), node("Mul", s.output(), List.of(value(s.input()), value(s.scale()))), 4);
         } else if (op instanceof LoweredOp.Add a) {
-            define(a.output(), node("Add", a.output(), List.of(value(a.a()), value(a.b())), a.name()),
+            define(a.output(), node("Add", a.output(), List.of(value(a.a()), value(a.b()))),
                     rank(value(a.a())));
         } else if (op instanceof LoweredOp.Activation a) {
-            define(a.output(), activation(value(a.input()), a.activation(), a.output(), a.name()),
+            define(a.output(), activation(value(a.input()), a.activation(), a.output()),
                     rank(value(a.input())));
         } else if (op instanceof LoweredOp.Dense d) {
             dense(d);
@@ -103,10 +103,10 @@ final class OnnxGraph {
             n.addAttribute(ints("pads", c.padH(), c.padW(), c.padH(), c.padW()));
         }
         graph.addNode(n);
-        String y = c.addend() == null ? activation(conv, c.activation(), c.output(), c.name())
-                : activation(conv, c.activation(), c.output() + "/act", c.name());
+        String y = c.addend() == null ? activation(conv, c.activation(), c.output())
+                : activation(conv, c.activation(), c.output() + "/act");
         if (c.addend() != null) {
-            y = node("Add", c.output(), List.of(y, value(c.addend())), c.name());
+            y = node("Add", c.output(), List.of(y, value(c.addend())));
         }
         define(c.output(), y, 4);
     }
@@ -126,7 +126,7 @@ final class OnnxGraph {
             y = graph.addNodeBuilder().setOpType("Softmax").setName(d.output()).addInput(y)
                     .addOutput(d.output()).addAttribute(integer("axis", 1)).getOutput(0);
         } else if (d.activation() != Eltwise.NONE) {
-            y = activation(y, d.activation(), d.output(), d.name());
+            y = activation(y, d.activation(), d.output());
         }
         define(d.output(), y, 2);
     }
@@ -138,20 +138,19 @@ final class OnnxGraph {
                 .toFloatVector(), 1, c, 1, 1);
         String s = initializer("preprocessing/std", std.castTo(org.nd4j.linalg.api.buffer.DataType.FLOAT)
                 .toFloatVector(), 1, c, 1, 1);
-        String centred = node("Sub", "preprocessing/centred", List.of(x, m), "preprocessing");
-        return node("Div", "preprocessing/normalised", List.of(centred, s), "preprocessing");
+        String centred = node("Sub", "preprocessing/centred", List.of(x, m));
+        return node("Div", "preprocessing/normalised", List.of(centred, s));
     }
 
     /** {@code x} through {@code e}, the last value named {@code out}. */
-    private String activation(String x, Eltwise e, String out, String vertex) {
+    private String activation(String x, Eltwise e, String out) {
         return switch (e) {
-            case NONE -> x.equals(out) ? x : node("Identity", out, List.of(x), vertex);
-            case SWISH -> node("Mul", out, List.of(x, node("Sigmoid", out + "/sigmoid", List.of(x), vertex)),
-                    vertex);
-            case SIGMOID -> node("Sigmoid", out, List.of(x), vertex);
-            case RELU -> node("Relu", out, List.of(x), vertex);
-            case TANH -> node("Tanh", out, List.of(x), vertex);
-            case RELU6 -> node("Clip", out, List.of(x, scalar(out + "/min", 0f), scalar(out + "/max", 6f)), vertex);
+            case NONE -> x.equals(out) ? x : node("Identity", out, List.of(x));
+            case SWISH -> node("Mul", out, List.of(x, node("Sigmoid", out + "/sigmoid", List.of(x))));
+            case SIGMOID -> node("Sigmoid", out, List.of(x));
+            case RELU -> node("Relu", out, List.of(x));
+            case TANH -> node("Tanh", out, List.of(x));
+            case RELU6 -> node("Clip", out, List.of(x, scalar(out + "/min", 0f), scalar(out + "/max", 6f)));
         };
     }
 
@@ -162,8 +161,8 @@ final class OnnxGraph {
         return out;
     }
 
-    /** A node named after its one output (unique: every value is written once); {@code vertex} for reading. */
-    private String node(String type, String out, List<String> inputs, String vertex) {
+    /** A node named after its one output (unique: every value is written once). */
+    private String node(String type, String out, List<String> inputs) {
         Onnx.NodeProto.Builder n = graph.addNodeBuilder().setOpType(type).setName(out); // values are unique
         inputs.forEach(n::addInput);
         n.addOutput(out);
