@@ -84,7 +84,7 @@ public record Architecture(Scaling scaling, int height, int width, int channels,
     }
 
     /** Letters a, b, …, z, then aa, ab, … for very deep networks. */
-    static String blockLetter(int index) {
+    public static String blockLetter(int index) {
         StringBuilder sb = new StringBuilder();
         int i = index;
         do {

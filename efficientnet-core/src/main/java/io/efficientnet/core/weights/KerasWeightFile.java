@@ -23,17 +23,9 @@ import java.util.Map;
  * {@code stem_conv/stem_conv/kernel:0}. Files written by {@code model.save} (weights under {@code model_weights})
  * are accepted too.
  */
-public final class KerasWeightFile implements AutoCloseable {
+public final class KerasWeightFile implements WeightTable, AutoCloseable {
 
     private static final byte[] HDF5_SIGNATURE = {(byte) 0x89, 'H', 'D', 'F', '\r', '\n', 0x1a, '\n'};
-
-    /** One weight array: its role (e.g. {@code kernel}, {@code moving_variance}), Keras shape and values. */
-    public record Weight(String role, long[] shape, float[] data) {
-        /** Number of elements. */
-        public long length() {
-            return data.length;
-        }
-    }
 
     private final Path path;
     private final HdfFile file;
@@ -121,16 +113,19 @@ public final class KerasWeightFile implements AutoCloseable {
     }
 
     /** The file this was read from. */
+    @Override
     public Path path() {
         return path;
     }
 
     /** All layer names in file order, weightless layers included. */
+    @Override
     public List<String> layerNames() {
         return layerNames;
     }
 
     /** Whether the file has a layer of that name. */
+    @Override
     public boolean hasLayer(String layer) {
         return layerNames.contains(layer);
     }
@@ -141,6 +136,7 @@ public final class KerasWeightFile implements AutoCloseable {
      *
      * @throws IOException if the layer is absent or a weight cannot be read
      */
+    @Override
     public Map<String, Weight> weights(String layer) throws IOException {
         try {
             return readWeights(layer);

@@ -26,8 +26,9 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * Loads a Keras EfficientNet weight file into a graph built by {@code EfficientNet}, matching
- * layers by name and weights by role (never by file order):
+ * Loads Keras-named EfficientNet weights (a Keras weight file, or any {@link WeightTable} such as
+ * {@link PyTorchWeights}) into a graph built by {@code EfficientNet}, matching layers by name and weights by role
+ * (never by file order):
  * <ul>
  *   <li>conv {@code kernel [kH,kW,in,out]} → DL4J {@code W [out,in,kH,kW]}; {@code bias} → {@code b}</li>
  *   <li>depthwise {@code depthwise_kernel [kH,kW,in,1]} → {@code W} as is</li>
@@ -37,8 +38,9 @@ import java.util.regex.Pattern;
  *   <li>the {@code normalization} layer → the returned input normalizer (Keras applications store the ImageNet
  *   standard deviation in its {@code variance} slot)</li>
  * </ul>
- * Every layer of the graph must be found with matching shapes, and every weighted layer of the file must be used;
- * otherwise nothing is returned and the error names the layer, both shapes and the variant the file looks like.
+ * Every layer of the graph must be found with matching shapes, and every weight of the file must be used; otherwise
+ * nothing is returned, the network is left untouched and the error names the layer, both shapes and the variant the
+ * file looks like.
  */
 public final class KerasWeightImporter {
 
@@ -63,8 +65,8 @@ public final class KerasWeightImporter {
         }
     }
 
-    /** Loads an already opened weight file into {@code net}. */
-    public static Result load(ComputationGraph net, KerasWeightFile file, String expectedVariant) throws IOException {
+    /** Loads an already opened weight file (or another table in Keras' naming and layout) into {@code net}. */
+    public static Result load(ComputationGraph net, WeightTable file, String expectedVariant) throws IOException {
         boolean netTop = net.getConfiguration().getVertices().containsKey("predictions");
         boolean fileTop = file.hasLayer("predictions");
         if (netTop && !fileTop) {
@@ -87,7 +89,7 @@ public final class KerasWeightImporter {
         Set<String> unused = new TreeSet<>();
         for (String name : file.layerNames()) {
             if (!netLayers.containsValue(name) && !file.weights(name).isEmpty() && !name.equals("normalization")) {
-                unused.add(name);
+                unused.add(name + file.origin(name));
             }
         }
         if (!unused.isEmpty()) {
@@ -106,34 +108,36 @@ public final class KerasWeightImporter {
                         + variantHint(file, expectedVariant));
             }
             Layer layer = net.getLayer(e.getKey());
-            Map<String, KerasWeightFile.Weight> w = file.weights(name);
+            Roles w = new Roles(file, name, file.weights(name));
+            String v = expectedVariant;
             org.deeplearning4j.nn.conf.layers.Layer conf = layer.conf().getLayer();
             if (conf instanceof DepthwiseConvolution2D) {
-                staged.add(stage(layer, "W", require(w, "depthwise_kernel", name, file), false, file, expectedVariant));
+                staged.add(stage(layer, "W", w.take("depthwise_kernel"), false, file, v));
             } else if (conf instanceof ConvolutionLayer) {
-                staged.add(stage(layer, "W", require(w, "kernel", name, file), true, file, expectedVariant));
+                staged.add(stage(layer, "W", w.take("kernel"), true, file, v));
                 if (layer.paramTable().containsKey("b")) {
-                    staged.add(stage(layer, "b", require(w, "bias", name, file), false, file, expectedVariant));
+                    staged.add(stage(layer, "b", w.take("bias"), false, file, v));
                 }
             } else if (conf instanceof BatchNormalization) {
-                staged.add(stage(layer, "gamma", require(w, "gamma", name, file), false, file, expectedVariant));
-                staged.add(stage(layer, "beta", require(w, "beta", name, file), false, file, expectedVariant));
-                staged.add(stage(layer, "mean", require(w, "moving_mean", name, file), false, file, expectedVariant));
-                KerasWeightFile.Weight var = require(w, "moving_variance", name, file);
+                staged.add(stage(layer, "gamma", w.take("gamma"), false, file, v));
+                staged.add(stage(layer, "beta", w.take("beta"), false, file, v));
+                staged.add(stage(layer, "mean", w.take("moving_mean"), false, file, v));
+                WeightTable.Weight var = w.take("moving_variance");
                 if (layer.paramTable().containsKey("log10stdev")) {
-                    Staged s = stage(layer, "log10stdev", var, false, file, expectedVariant);
+                    Staged s = stage(layer, "log10stdev", var, false, file, v);
                     staged.add(new Staged(s.layer(), s.key(),
                             Transforms.log(Transforms.sqrt(s.value(), false), 10.0, false)));
                 } else {
-                    staged.add(stage(layer, "var", var, false, file, expectedVariant));
+                    staged.add(stage(layer, "var", var, false, file, v));
                 }
             } else if (conf instanceof FeedForwardLayer) {
-                staged.add(stage(layer, "W", require(w, "kernel", name, file), false, file, expectedVariant));
-                staged.add(stage(layer, "b", require(w, "bias", name, file), false, file, expectedVariant));
+                staged.add(stage(layer, "W", w.take("kernel"), false, file, v));
+                staged.add(stage(layer, "b", w.take("bias"), false, file, v));
             } else {
                 throw new IOException("don't know how to load weights into layer '" + name + "' ("
                         + conf.getClass().getSimpleName() + ")");
             }
+            w.requireAllTaken(v);
         }
         for (Staged s : staged) {
             INDArray target = s.layer().getParam(s.key());
@@ -143,14 +147,37 @@ public final class KerasWeightImporter {
         return new Result(netLayers.size(), values, normalizer(file));
     }
 
-    private static KerasWeightFile.Weight require(Map<String, KerasWeightFile.Weight> w, String role, String layer,
-            KerasWeightFile file) throws IOException {
-        KerasWeightFile.Weight weight = w.get(role);
-        if (weight == null) {
-            throw new IOException("layer '" + layer + "' in " + file.path() + " has no '" + role + "' weight (has "
-                    + w.keySet() + ")");
+    /** One layer's weights by role, remembering which were taken so that none is silently left out. */
+    private static final class Roles {
+        private final WeightTable file;
+        private final String layer;
+        private final Map<String, WeightTable.Weight> weights;
+        private final Set<String> taken = new java.util.HashSet<>();
+
+        Roles(WeightTable file, String layer, Map<String, WeightTable.Weight> weights) {
+            this.file = file;
+            this.layer = layer;
+            this.weights = weights;
         }
-        return weight;
+
+        WeightTable.Weight take(String role) throws IOException {
+            WeightTable.Weight weight = weights.get(role);
+            if (weight == null) {
+                throw new IOException("layer '" + layer + "'" + file.origin(layer) + " in " + file.path() + " has no '"
+                        + role + "' weight (has " + weights.keySet() + ")");
+            }
+            taken.add(role);
+            return weight;
+        }
+
+        void requireAllTaken(String expectedVariant) throws IOException {
+            if (!taken.containsAll(weights.keySet())) {
+                Set<String> extra = new TreeSet<>(weights.keySet());
+                extra.removeAll(taken);
+                throw new IOException("layer '" + layer + "'" + file.origin(layer) + " in " + file.path()
+                        + " has weights the " + expectedVariant + " model's layer does not have: " + extra);
+            }
+        }
     }
 
     /** A value checked and converted to DL4J layout, waiting to be assigned to {@code layer.getParam(key)}. */
@@ -158,8 +185,8 @@ public final class KerasWeightImporter {
     }
 
     /** Checks the shape and converts the file's array to DL4J layout. */
-    private static Staged stage(Layer layer, String key, KerasWeightFile.Weight w, boolean convKernel,
-            KerasWeightFile file, String expectedVariant) throws IOException {
+    private static Staged stage(Layer layer, String key, WeightTable.Weight w, boolean convKernel,
+            WeightTable file, String expectedVariant) throws IOException {
         INDArray target = layer.getParam(key);
         String name = layer.conf().getLayer().getLayerName();
         INDArray source = Nd4j.createFromArray(w.data()).castTo(target.dataType());
@@ -178,8 +205,9 @@ public final class KerasWeightImporter {
                         + target.size(target.rank() - 1) + ": build the model with numClasses("
                         + fileShape[fileShape.length - 1] + ")");
             }
-            throw new IOException("shape mismatch for '" + name + "/" + w.role() + "' in " + file.path() + ": file has "
-                    + Arrays.toString(fileShape) + ", the " + expectedVariant + " model expects "
+            String origin = file.origin(GraphAssembler.kerasWeightName(layer.conf().getLayer()));
+            throw new IOException("shape mismatch for '" + name + "/" + w.role() + "'" + origin + " in " + file.path()
+                    + ": file has " + Arrays.toString(fileShape) + ", the " + expectedVariant + " model expects "
                     + Arrays.toString(expectedKeras) + variantHint(file, expectedVariant));
         }
         INDArray value = convKernel ? source.reshape(fileShape).permute(3, 2, 0, 1).dup('c') : source;
@@ -192,7 +220,7 @@ public final class KerasWeightImporter {
     }
 
     /** ": this looks like B1 weights, not B0" when the file's stem width and block count identify a variant. */
-    static String variantHint(KerasWeightFile file, String expectedVariant) {
+    static String variantHint(WeightTable file, String expectedVariant) {
         Variant guess = guessVariant(file);
         if (guess == null) {
             return "";
@@ -204,7 +232,7 @@ public final class KerasWeightImporter {
     }
 
     /** The published variant whose stem width, head width and block count match the file, or null. */
-    public static Variant guessVariant(KerasWeightFile file) {
+    public static Variant guessVariant(WeightTable file) {
         Set<String> blocks = new LinkedHashSet<>();
         for (String name : file.layerNames()) {
             Matcher m = BLOCK.matcher(name);
@@ -235,13 +263,13 @@ public final class KerasWeightImporter {
     }
 
     /** The file's input normalization, or the standard ImageNet one if the file has none. */
-    static NormalizerStandardize normalizer(KerasWeightFile file) throws IOException {
+    static NormalizerStandardize normalizer(WeightTable file) throws IOException {
         if (!file.hasLayer("normalization")) {
             return ImageNetPreprocessing.normalizer();
         }
-        Map<String, KerasWeightFile.Weight> w = file.weights("normalization");
-        KerasWeightFile.Weight mean = w.get("mean");
-        KerasWeightFile.Weight variance = w.get("variance");
+        Map<String, WeightTable.Weight> w = file.weights("normalization");
+        WeightTable.Weight mean = w.get("mean");
+        WeightTable.Weight variance = w.get("variance");
         if (mean == null || variance == null) {
             return ImageNetPreprocessing.normalizer();
         }
