@@ -44,9 +44,8 @@ public sealed interface LoweredOp {
     }
 
     /**
-     * Batch normalisation with batch statistics (lowered for training only; inference folds it; a frozen one uses its
-     * running statistics), then swish when {@code swish}. Parameters and running statistics belong to the DL4J layer
-     * {@code name}.
+     * Batch normalisation with batch statistics (lowered for training only; inference folds it), then swish when
+     * {@code swish}. Parameters and running statistics belong to the DL4J layer {@code name}.
      */
     record BatchNorm(String name, String input, String output, long channels, double epsilon, boolean swish)
             implements LoweredOp {

@@ -59,8 +59,7 @@ import static org.bytedeco.dnnl.global.dnnl.prop_kind;
  * activation gradient in the blocked format oneDNN chooses. Weights are read from the network's parameter views and
  * gradients written into its gradient views (the DL4J layouts) by reorders at every step, so the network's own
  * updater takes the step afterwards. Java-side work (dropout masks, the loss, batch norm's running-statistic updates)
- * runs between primitives. Frozen ops run as at inference; ops whose output needs no gradient ({@link GradientFlow})
- * get no backward steps. Not thread-safe.
+ * runs between primitives. Not thread-safe.
  */
 final class OneDnnTrainingPlan implements PlanCache.Plan {
 
@@ -76,9 +75,6 @@ final class OneDnnTrainingPlan implements PlanCache.Plan {
 
         /** Called after the forward pass of a batch norm with the batch mean and biased variance per channel. */
         void batchStatistics(String layer, double[] mean, double[] variance);
-
-        /** A batch norm's running mean and variance per channel, {@code {mean, variance}}. */
-        double[][] runningStatistics(String layer);
     }
 
     /** A forward tensor: value, and (once the backward pass reaches it) its gradient. */
@@ -101,10 +97,6 @@ final class OneDnnTrainingPlan implements PlanCache.Plan {
     private final stream strm;
     private final ActivationLayout layout;
     private final Views views;
-    private final GradientFlow flow;
-    private final java.util.Set<String> frozen;
-    /** Whether the op being built has no backward steps (its forward primitives are built for inference). */
-    private boolean inferenceOnly;
     private final long classes;
     private final NativeScope natives = new NativeScope();
     private final BufferPool pool = new BufferPool();
@@ -120,6 +112,7 @@ final class OneDnnTrainingPlan implements PlanCache.Plan {
     /** Gradients started by a first contribution that {@link #contributed} has not yet seen. */
     private final Map<Tensor, memory> pendingFirst = new HashMap<>();
     private final memory inputMem;
+    private final String inputName;
     /** Per-op backward builders, run in reverse order once the forward pass is built. */
     private final List<Backward> backwardBuilders = new ArrayList<>();
 
@@ -150,8 +143,7 @@ final class OneDnnTrainingPlan implements PlanCache.Plan {
         this.strm = strm;
         this.layout = layout;
         this.views = views;
-        this.flow = GradientFlow.of(net);
-        this.frozen = net.frozen();
+        this.inputName = net.input();
         LoweredOp.Dense head = (LoweredOp.Dense) net.ops().get(net.ops().size() - 1);
         this.classes = head.out();
         long n = inputShape[0];
@@ -163,17 +155,11 @@ final class OneDnnTrainingPlan implements PlanCache.Plan {
         try {
             memory.desc inDesc = natives.keep(new memory.desc(inputShape, F32, memory.format_tag.nchw));
             inputMem = natives.keep(new memory(inDesc, eng, (Pointer) null));
-            inferenceOnly = false;
             tensors.put(net.input(), new Tensor(inputShape.clone(), inDesc, inputMem));
             for (LoweredOp op : net.ops()) {
                 try {
                     building = op.name();
-                    inferenceOnly = !flow.needs(op.output());
-                    int builders = backwardBuilders.size();
                     build(op);
-                    if (inferenceOnly) {
-                        backwardBuilders.subList(builders, backwardBuilders.size()).clear();
-                    }
                 } catch (RuntimeException e) {
                     throw new IllegalArgumentException("op '" + op.name() + "' (" + op.getClass().getSimpleName()
                             + ") for input " + Arrays.toString(inputShape) + ": " + e.getMessage(), e);
@@ -265,10 +251,10 @@ final class OneDnnTrainingPlan implements PlanCache.Plan {
         convolution_forward.primitive_desc pd = KernelChoice.choose(c.name(), layout, tag -> {
             memory.desc srcDesc = plainInput ? src.desc : desc(src.dims, tag);
             convolution_forward.desc d = bias
-                    ? natives.keep(new convolution_forward.desc(forwardKind(),
+                    ? natives.keep(new convolution_forward.desc(prop_kind.forward_training,
                             algorithm.convolution_direct, srcDesc, wAny, biasDesc, desc(dstDims, tag), strides, padL,
                             padR))
-                    : natives.keep(new convolution_forward.desc(forwardKind(),
+                    : natives.keep(new convolution_forward.desc(prop_kind.forward_training,
                             algorithm.convolution_direct, srcDesc, wAny, desc(dstDims, tag), strides, padL, padR));
             return natives.keep(new convolution_forward.primitive_desc(d, eng));
         });
@@ -288,7 +274,7 @@ final class OneDnnTrainingPlan implements PlanCache.Plan {
         forward.add(exec(fwd, args));
         Tensor out = c.activation() == Eltwise.NONE ? pre : eltwise(pre, c.activation());
         tensors.put(c.output(), out);
-        boolean needsInputGradient = flow.needs(c.input());
+        boolean needsInputGradient = !c.input().equals(inputName);
 
         backwardBuilders.add(backwardOf(out, () -> {
             if (out.diff == null) {
@@ -348,11 +334,15 @@ final class OneDnnTrainingPlan implements PlanCache.Plan {
         int w = Math.toIntExact(srcDims[3]);
         backward.add(() -> {
             strm._wait();
-            io.efficientnet.core.kernels.DepthwiseKernels.weightGradient(HostSteps.buffer(x, bytes),
-                    HostSteps.buffer(dz, bytes), HostSteps.buffer(dw, taps.get_size()), n, Math.toIntExact(ch), h, w,
-                    k);
+            io.efficientnet.core.kernels.DepthwiseKernels.weightGradient(buffer(x, bytes), buffer(dz, bytes),
+                    buffer(dw, taps.get_size()), n, Math.toIntExact(ch), h, w, k);
         });
         backward.add(reorderStep(dw, gUser));
+    }
+
+    private static java.nio.ByteBuffer buffer(memory m, long bytes) {
+        return new org.bytedeco.javacpp.BytePointer(m.get_data_handle()).capacity(bytes).asByteBuffer()
+                .order(java.nio.ByteOrder.nativeOrder());
     }
 
     private void convWeightGradient(LoweredOp.Conv c, convolution_forward.primitive_desc pd, Tensor in, memory dPre,
@@ -397,11 +387,6 @@ final class OneDnnTrainingPlan implements PlanCache.Plan {
 
     private void batchNorm(LoweredOp.BatchNorm b) {
         Tensor src = require4d(b.input(), b.channels());
-        if (frozen.contains(b.name())) {
-            Tensor dst = frozenBatchNorm(b, src);
-            tensors.put(b.output(), b.swish() ? eltwise(dst, Eltwise.SWISH) : dst);
-            return;
-        }
         int flags = normalization_flags.use_scale.value | normalization_flags.use_shift.value;
         batch_normalization_forward.desc d = natives.keep(new batch_normalization_forward.desc(
                 prop_kind.forward_training.value, src.desc, (float) b.epsilon(), flags));
@@ -418,7 +403,7 @@ final class OneDnnTrainingPlan implements PlanCache.Plan {
         int c = Math.toIntExact(b.channels());
         forward.add(() -> {
             strm._wait();
-            views.batchStatistics(b.name(), HostSteps.doubles(mean, c), HostSteps.doubles(variance, c));
+            views.batchStatistics(b.name(), doubles(mean, c), doubles(variance, c));
         });
         Tensor out = b.swish() ? eltwise(dst, Eltwise.SWISH) : dst;
         tensors.put(b.output(), out);
@@ -434,41 +419,15 @@ final class OneDnnTrainingPlan implements PlanCache.Plan {
             batch_normalization_backward.primitive_desc bpd =
                     natives.keep(new batch_normalization_backward.primitive_desc(bd, eng, pd));
             memory dIn = convert(dDst, dDstDesc, bpd.diff_dst_desc());
-            boolean needsInputGradient = flow.needs(b.input()); // else computed (oneDNN always does) and dropped
-            memory dSrc = needsInputGradient ? contributionTarget(src, bpd.diff_src_desc())
-                    : newMemory(bpd.diff_src_desc());
+            memory dSrc = contributionTarget(src, bpd.diff_src_desc());
             memory dGamma = vector(views.gradient(b.name(), "gamma"));
             memory dBeta = vector(views.gradient(b.name(), "beta"));
             backward.add(exec(natives.keep(new batch_normalization_backward(bpd)), natives.args(DNNL_ARG_SRC, src.mem,
                     DNNL_ARG_MEAN, mean, DNNL_ARG_VARIANCE, variance, DNNL_ARG_DIFF_DST, dIn, DNNL_ARG_SCALE, gamma,
                     DNNL_ARG_SHIFT, beta, DNNL_ARG_DIFF_SRC, dSrc, DNNL_ARG_DIFF_SCALE, dGamma, DNNL_ARG_DIFF_SHIFT,
                     dBeta)));
-            if (needsInputGradient) {
-                contributed(src, dSrc, bpd.diff_src_desc());
-            }
+            contributed(src, dSrc, bpd.diff_src_desc());
         }));
-    }
-
-    /** A frozen batch norm: the layer's running statistics, read from the network at every step, normalise. */
-    private Tensor frozenBatchNorm(LoweredOp.BatchNorm b, Tensor src) {
-        int flags = normalization_flags.use_global_stats.value | normalization_flags.use_scale.value
-                | normalization_flags.use_shift.value;
-        batch_normalization_forward.primitive_desc pd = natives.keep(new batch_normalization_forward.primitive_desc(
-                natives.keep(new batch_normalization_forward.desc(prop_kind.forward_inference.value, src.desc,
-                        (float) b.epsilon(), flags)), eng));
-        memory mean = newMemory(pd.mean_desc());
-        memory variance = newMemory(pd.variance_desc());
-        refresh.add(() -> {
-            double[][] stats = views.runningStatistics(b.name());
-            HostSteps.put(mean, stats[0]);
-            HostSteps.put(variance, stats[1]);
-        });
-        Tensor dst = allocate(src.dims, pd.dst_desc());
-        forward.add(exec(natives.keep(new batch_normalization_forward(pd)), natives.args(DNNL_ARG_SRC, src.mem,
-                DNNL_ARG_MEAN, mean, DNNL_ARG_VARIANCE, variance, DNNL_ARG_SCALE,
-                vector(views.param(b.name(), "gamma")), DNNL_ARG_SHIFT, vector(views.param(b.name(), "beta")),
-                DNNL_ARG_DST, dst.mem)));
-        return dst;
     }
 
     /** {@code act(src)} into a new tensor; its backward is built by the caller ({@link #eltwiseBackward}). */
@@ -486,7 +445,7 @@ final class OneDnnTrainingPlan implements PlanCache.Plan {
     }
 
     private eltwise_forward.primitive_desc eltwiseForward(memory.desc src, Eltwise e) {
-        eltwise_forward.desc d = natives.keep(new eltwise_forward.desc(forwardKind(),
+        eltwise_forward.desc d = natives.keep(new eltwise_forward.desc(prop_kind.forward_training,
                 OneDnnPlan.algorithmOf(e), src, OneDnnPlan.alpha(e), OneDnnPlan.beta(e)));
         return natives.keep(new eltwise_forward.primitive_desc(d, eng));
     }
@@ -535,7 +494,7 @@ final class OneDnnTrainingPlan implements PlanCache.Plan {
             for (int i = 0; i < mask.length; i++) {
                 mask[i] = random.nextDouble() < d.retain() ? keepScale : 0f;
             }
-            HostSteps.applyMask(src.mem, dst.mem, mask, d.perExample(), perExample, elements);
+            applyMask(src.mem, dst.mem, mask, d.perExample(), perExample, elements);
         });
         tensors.put(d.output(), dst);
         backwardBuilders.add(backwardOf(dst, () -> {
@@ -546,10 +505,25 @@ final class OneDnnTrainingPlan implements PlanCache.Plan {
             memory dSrc = newMemory(src.desc);
             backward.add(() -> {
                 strm._wait();
-                HostSteps.applyMask(dOut, dSrc, mask, d.perExample(), perExample, elements);
+                applyMask(dOut, dSrc, mask, d.perExample(), perExample, elements);
             });
             accumulateOwned(src, dSrc, src.desc);
         }));
+    }
+
+    /** {@code to = from · mask} (per element, or per example: N is the outermost dimension of every format here). */
+    private static void applyMask(memory from, memory to, float[] mask, boolean perExample, int perExampleSize,
+            int elements) {
+        FloatPointer a = new FloatPointer(from.get_data_handle()).capacity(elements);
+        FloatPointer b = new FloatPointer(to.get_data_handle()).capacity(elements);
+        float[] chunk = new float[perExampleSize];
+        for (int e = 0; e < elements / perExampleSize; e++) {
+            a.position((long) e * perExampleSize).get(chunk);
+            for (int i = 0; i < perExampleSize; i++) {
+                chunk[i] *= perExample ? mask[e] : mask[e * perExampleSize + i];
+            }
+            b.position((long) e * perExampleSize).put(chunk);
+        }
     }
 
     private void pool(LoweredOp.GlobalPool p) {
@@ -558,7 +532,7 @@ final class OneDnnTrainingPlan implements PlanCache.Plan {
         long[] kernel = {src.dims[2], src.dims[3]};
         long[] ones = {1, 1};
         long[] zeros = {0, 0};
-        pooling_forward.desc d = natives.keep(new pooling_forward.desc(forwardKind(),
+        pooling_forward.desc d = natives.keep(new pooling_forward.desc(prop_kind.forward_training,
                 algorithm.pooling_avg_exclude_padding, src.desc, any(dstDims), ones, kernel, zeros, zeros));
         pooling_forward.primitive_desc pd = natives.keep(new pooling_forward.primitive_desc(d, eng));
         Tensor dst = allocate(dstDims, pd.dst_desc());
@@ -620,20 +594,16 @@ final class OneDnnTrainingPlan implements PlanCache.Plan {
                 return;
             }
             memory dy = convert(dst.diff, dst.diffDesc, x.desc);
-            if (flow.needs(s.input())) { // dx = dy · s
-                memory dx = newMemory(x.desc);
-                backward.add(exec(natives.keep(new binary(pd)), natives.args(DNNL_ARG_SRC_0, dy, DNNL_ARG_SRC_1,
-                        scale.mem, DNNL_ARG_DST, dx)));
-                accumulateOwned(given, dx, x.desc);
-            }
-            if (!flow.needs(s.scale())) {
-                return;
-            }
+            // dx = dy · s
+            memory dx = newMemory(x.desc);
+            backward.add(exec(natives.keep(new binary(pd)), natives.args(DNNL_ARG_SRC_0, dy, DNNL_ARG_SRC_1,
+                    scale.mem, DNNL_ARG_DST, dx)));
             // ds = Σ_hw dy · x
             binary.desc pd2 = natives.keep(new binary.desc(algorithm.binary_mul, x.desc, x.desc, x.desc));
             memory prod = newMemory(x.desc);
             backward.add(exec(natives.keep(new binary(natives.keep(new binary.primitive_desc(pd2, eng)))),
                     natives.args(DNNL_ARG_SRC_0, dy, DNNL_ARG_SRC_1, x.mem, DNNL_ARG_DST, prod)));
+            accumulateOwned(given, dx, x.desc);
             // the sum over the map as average pooling (oneDNN's jit kernel; its reduction primitive is a reference
             // loop on blocked layouts, ~200 ms per B0 step) scaled by H·W
             long[] kernel = {x.dims[2], x.dims[3]};
@@ -669,12 +639,8 @@ final class OneDnnTrainingPlan implements PlanCache.Plan {
                 return;
             }
             // the sum's gradient is read by no one else: x takes it over, y gets a copy (or adds it)
-            if (flow.needs(a.b())) {
-                accumulate(y, dst.diff, dst.diffDesc);
-            }
-            if (flow.needs(a.a())) {
-                accumulateOwned(x, dst.diff, dst.diffDesc);
-            }
+            accumulate(y, dst.diff, dst.diffDesc);
+            accumulateOwned(x, dst.diff, dst.diffDesc);
         }));
     }
 
@@ -688,14 +654,16 @@ final class OneDnnTrainingPlan implements PlanCache.Plan {
         long n = src.dims[0];
         long[] wDims = fourD ? new long[] {dn.out(), dn.in(), 1, 1} : new long[] {dn.out(), dn.in()};
         INDArray wParam = views.param(dn.name(), "W"); // DL4J: [in, out]
+        INDArray wGrad = views.gradient(dn.name(), "W");
         memory.desc wUserDesc = denseDesc(wDims, wParam, fourD);
+        memory.desc wGradDesc = denseDesc(wDims, wGrad, fourD);
         long[] dstDims = {n, dn.out()};
         boolean bias = dn.bias() != null;
         memory.desc biasDesc = bias ? vectorDesc(dn.out()) : null;
         inner_product_forward.desc d = bias
-                ? natives.keep(new inner_product_forward.desc(forwardKind(), src.desc, any(wDims),
+                ? natives.keep(new inner_product_forward.desc(prop_kind.forward_training, src.desc, any(wDims),
                         biasDesc, any(dstDims)))
-                : natives.keep(new inner_product_forward.desc(forwardKind(), src.desc, any(wDims),
+                : natives.keep(new inner_product_forward.desc(prop_kind.forward_training, src.desc, any(wDims),
                         any(dstDims)));
         inner_product_forward.primitive_desc pd = natives.keep(new inner_product_forward.primitive_desc(d, eng));
         memory wUser = natives.keep(new memory(wUserDesc, eng, address(wParam)));
@@ -733,10 +701,8 @@ final class OneDnnTrainingPlan implements PlanCache.Plan {
                 bargs.put(DNNL_ARG_DIFF_BIAS, vector(views.gradient(dn.name(), "b")));
             }
             backward.add(exec(natives.keep(new inner_product_backward_weights(bwpd)), bargs));
-            INDArray wGrad = views.gradient(dn.name(), "W");
-            backward.add(reorderStep(dW, natives.keep(new memory(denseDesc(wDims, wGrad, fourD), eng,
-                    address(wGrad)))));
-            if (flow.needs(dn.input())) {
+            backward.add(reorderStep(dW, natives.keep(new memory(wGradDesc, eng, address(wGrad)))));
+            if (!dn.input().equals(inputName)) {
                 inner_product_backward_data.primitive_desc bdpd = denseBackwardData(src.dims, wDims, dstDims, pd);
                 memory dSrc = contributionTarget(src, bdpd.diff_src_desc());
                 backward.add(exec(natives.keep(new inner_product_backward_data(bdpd)), natives.args(DNNL_ARG_DIFF_DST,
@@ -775,7 +741,11 @@ final class OneDnnTrainingPlan implements PlanCache.Plan {
         return natives.keep(new memory.desc(wDims, F32, strides));
     }
 
-    /** The loss and the gradient at the logits ({@link HostSteps#softmaxCrossEntropy}) after the forward pass. */
+    /**
+     * Softmax and multi-class cross-entropy on the logits, as DL4J's {@code LossMCXENT} computes them: the loss is the
+     * mean over examples of {@code −Σ y·log(max(p, 1e-10))}; the gradient at the logits the sum over examples
+     * ({@code p·Σy − y} per example; the updater divides by the batch size).
+     */
     private void lossAndGradient(Tensor logitsTensor, long n) {
         memory.desc plain = natives.keep(new memory.desc(logitsTensor.dims, F32, memory.format_tag.nc));
         memory logitsUser = natives.keep(new memory(plain, eng, logitsNative));
@@ -785,7 +755,28 @@ final class OneDnnTrainingPlan implements PlanCache.Plan {
         forward.add(() -> {
             strm._wait();
             logitsNative.position(0).get(logits);
-            loss = HostSteps.softmaxCrossEntropy(logits, labels, gradLogits, n, k);
+            double total = 0;
+            for (int e = 0; e < n; e++) {
+                int o = e * k;
+                double max = Double.NEGATIVE_INFINITY;
+                for (int j = 0; j < k; j++) {
+                    max = Math.max(max, logits[o + j]);
+                }
+                double sum = 0;
+                for (int j = 0; j < k; j++) {
+                    sum += Math.exp(logits[o + j] - max);
+                }
+                double labelSum = 0;
+                for (int j = 0; j < k; j++) {
+                    labelSum += labels[o + j];
+                }
+                for (int j = 0; j < k; j++) {
+                    double p = Math.exp(logits[o + j] - max) / sum;
+                    total -= labels[o + j] * Math.log(Math.max((float) p, 1e-10));
+                    gradLogits[o + j] = (float) (p * labelSum - labels[o + j]);
+                }
+            }
+            loss = total / n;
             gradLogitsNative.position(0).put(gradLogits);
         });
         logitsTensor.diff = newMemory(logitsTensor.desc);
@@ -939,11 +930,6 @@ final class OneDnnTrainingPlan implements PlanCache.Plan {
         return natives.keep(new memory.desc(new long[] {length}, F32, memory.format_tag.x));
     }
 
-    /** Forward primitives of an op without backward steps are built for inference. */
-    private prop_kind forwardKind() {
-        return inferenceOnly ? prop_kind.forward_inference : prop_kind.forward_training;
-    }
-
     private memory.desc any(long[] dims) {
         return natives.keep(new memory.desc(dims, F32, memory.format_tag.any));
     }
@@ -980,6 +966,16 @@ final class OneDnnTrainingPlan implements PlanCache.Plan {
             throw new IllegalStateException("a parameter or gradient view is missing");
         }
         return new PagedPointer(view.data().address() + view.offset() * Float.BYTES);
+    }
+
+    private static double[] doubles(memory m, int n) {
+        float[] f = new float[n];
+        new FloatPointer(m.get_data_handle()).capacity(n).get(f);
+        double[] d = new double[n];
+        for (int i = 0; i < n; i++) {
+            d[i] = f[i];
+        }
+        return d;
     }
 
     @Override
