@@ -113,6 +113,32 @@ class OnnxExportTest {
     }
 
     @Test
+    void theGoldenKerasB0ExportedWithItsNormaliserGivesKerassPredictionsInOnnxRuntime() throws Exception {
+        Path weights = Path.of(getClass().getClassLoader().getResource("golden/efficientnet-b0-keras-random.h5")
+                .toURI());
+        INDArray raw;
+        INDArray expected;
+        try (io.jhdf.HdfFile f = new io.jhdf.HdfFile(Path.of(getClass().getClassLoader()
+                .getResource("golden/efficientnet-b0-keras-random.golden.h5").toURI()))) {
+            raw = dataset(f, "input");
+            expected = dataset(f, "predictions");
+        }
+        ComputationGraph net = EfficientNet.builder().variant(io.efficientnet.core.model.Variant.B0).build().init();
+        var imported = io.efficientnet.core.weights.KerasWeightImporter.load(net, weights, "b0");
+        Path file = dir.resolve("keras-b0.onnx");
+        OnnxExport.write(net, file, OnnxOptions.defaults().withPreprocessing(imported.normalizer()));
+        INDArray actual = runOnnx(file, raw).get(0);
+        assertClose(expected, actual, 1e-4, "Keras' golden predictions from the raw golden input");
+        assertEquals(expected.argMax(1), actual.argMax(1));
+    }
+
+    private static INDArray dataset(io.jhdf.HdfFile f, String name) {
+        var ds = f.getDatasetByPath(name);
+        long[] shape = java.util.Arrays.stream(ds.getDimensions()).asLongStream().toArray();
+        return Nd4j.createFromArray((float[]) ds.getDataFlat()).reshape(shape);
+    }
+
+    @Test
     void withPreprocessingTheGraphTakesRawPixels() throws Exception {
         ComputationGraph net = EfficientNet.builder().phi(-3).resolution(64).numClasses(10).build().init();
         NormalizerStandardize normalizer = ImageNetPreprocessing.normalizer();
