@@ -25,7 +25,7 @@ import java.util.Map;
  * gradient from another network ("external") and then re-slices every parameter's gradient and parameter views on
  * every step; with the array itself it uses the views it prepared once. Same operations on the same memory, so the
  * same results (tested bit for bit); B0's update took 27–140 ms on the external path and 8–14 ms here
- * (BENCHMARKS.md, session 8).
+ * (BENCHMARKS.md).
  */
 public final class ModelUpdate {
 
