@@ -247,6 +247,15 @@ public class EfficientNet extends ZooModel<ComputationGraph> {
         private Builder() {
         }
 
+        /**
+         * The padding and batch-norm ε the PyTorch weights {@code weights} were trained with, and their class count if
+         * they have a classifier.
+         */
+        public Builder matching(io.efficientnet.core.weights.PyTorchWeights weights) {
+            padding(weights.padding()).batchNormEpsilon(weights.batchNormEpsilon());
+            return weights.hasTop() ? numClasses(weights.numClasses()) : this;
+        }
+
         /** One of the published variants B0–B7 (default B0). */
         public Builder variant(Variant v) {
             this.variant = java.util.Objects.requireNonNull(v, "variant");

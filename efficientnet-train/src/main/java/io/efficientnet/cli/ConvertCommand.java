@@ -89,7 +89,7 @@ public final class ConvertCommand implements Callable<Integer> {
             PyTorchWeights weights = PyTorchWeights.load(source.pytorch,
                     family == null ? null : PyTorchFamily.parse(family));
             out.println("Reading " + source.pytorch + ": " + weights.description());
-            weights.configure(b);
+            b.matching(weights);
             if (!noTop && numClasses != null) {
                 b.numClasses(numClasses);
             }

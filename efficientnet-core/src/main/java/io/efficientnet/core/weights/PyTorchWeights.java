@@ -1,6 +1,5 @@
 package io.efficientnet.core.weights;
 
-import io.efficientnet.core.EfficientNet;
 import io.efficientnet.core.model.Padding;
 import io.efficientnet.core.model.Variant;
 import io.efficientnet.core.weights.PyTorchNames.Slot;
@@ -29,7 +28,7 @@ import java.util.TreeSet;
  *
  * <pre>{@code
  * PyTorchWeights w = PyTorchWeights.load(Path.of("efficientnet_b0.pth"));   // the family is detected
- * ComputationGraph net = w.configure(EfficientNet.builder().variant(Variant.B0)).build().init();
+ * ComputationGraph net = EfficientNet.builder().variant(Variant.B0).matching(w).build().init();
  * w.importInto(net, "b0");
  * }</pre>
  */
@@ -174,15 +173,14 @@ public final class PyTorchWeights implements WeightTable {
         return kernel == null ? 0 : (int) kernel.shape()[kernel.shape().length - 1];
     }
 
-    /** Sets the family's padding and batch-norm ε, and the file's class count if it has a classifier. */
-    public EfficientNet.Builder configure(EfficientNet.Builder builder) {
-        builder.padding(family.padding()).batchNormEpsilon(batchNormEpsilon());
-        return hasTop() ? builder.numClasses(numClasses()) : builder;
+    /** The padding the family's networks use. */
+    public io.efficientnet.core.model.Padding padding() {
+        return family.padding();
     }
 
     /**
      * Loads the weights into {@code net}, which must have been built with the family's padding and ε
-     * ({@link #configure}).
+     * ({@code EfficientNet.Builder.matching}).
      *
      * @param expectedVariant a label for messages, e.g. {@code b0}
      */
@@ -204,7 +202,7 @@ public final class PyTorchWeights implements WeightTable {
 
     private IOException settingsMismatch(String built) {
         return new IOException("the model was built with " + built + ", but " + family.id() + " weights (" + path
-                + ") need " + family.settings(variant) + ": build it with PyTorchWeights.configure(builder)");
+                + ") need " + family.settings(variant) + ": build it with EfficientNet.Builder.matching(weights)");
     }
 
     @Override

@@ -237,10 +237,10 @@ class PyTorchFilesTest {
             t.putAll(copy);
         });
         PyTorchWeights w = PyTorchWeights.load(prefixed);
-        ComputationGraph net = w.configure(PyTorchImportTest.tiny()).build().init();
+        ComputationGraph net = PyTorchImportTest.tiny().matching(w).build().init();
         w.importInto(net, "b0");
         PyTorchWeights plain = PyTorchWeights.load(resource("efficientnet-tiny-torchvision.safetensors"));
-        ComputationGraph expected = plain.configure(PyTorchImportTest.tiny()).build().init();
+        ComputationGraph expected = PyTorchImportTest.tiny().matching(plain).build().init();
         plain.importInto(expected, "b0");
         assertEquals(expected.params(), net.params());
     }
@@ -264,14 +264,14 @@ class PyTorchFilesTest {
         PyTorchWeights w = PyTorchWeights.load(file);
         assertEquals(Variant.B1, w.variant());
         assertTrue(w.description().startsWith("detected torchvision EfficientNet-B1 weights"), w.description());
-        ComputationGraph target = w.configure(EfficientNet.builder().variant(Variant.B1).resolution(64)).build()
+        ComputationGraph target = EfficientNet.builder().variant(Variant.B1).resolution(64).matching(w).build()
                 .init();
         w.importInto(target, "b1");
         INDArray x = Nd4j.randn(2, 3, 64, 64);
         INDArray expected = source.outputSingle(x);
         assertTrue(KerasImportTest.relError(target.outputSingle(x), expected) < 1e-5);
 
-        ComputationGraph b0 = w.configure(EfficientNet.builder().variant(Variant.B0).resolution(64)).build().init();
+        ComputationGraph b0 = EfficientNet.builder().variant(Variant.B0).resolution(64).matching(w).build().init();
         IOException e = assertThrows(IOException.class, () -> w.importInto(b0, "b0"));
         assertTrue(e.getMessage().contains("this looks like B1 weights, not B0"), e.getMessage());
     }

@@ -88,7 +88,7 @@ class PyTorchImportTest {
         assertTrue(w.description().startsWith("detected torchvision") && w.description().contains("symmetric padding")
                 && w.description().contains("eps 1e-5"), w.description());
         assertEquals(10, w.numClasses());
-        ComputationGraph net = w.configure(tiny()).build().init();
+        ComputationGraph net = tiny().matching(w).build().init();
         KerasWeightImporter.Result r = w.importInto(net, "b0");
         assertEquals(net.numParams(), r.valuesLoaded());
         assertReproduces(net, "symmetric");
@@ -100,19 +100,19 @@ class PyTorchImportTest {
         PyTorchWeights timm = PyTorchWeights.load(file);
         assertEquals(PyTorchFamily.TIMM, timm.family(), "timm names are taken as plain timm");
         assertTrue(timm.description().contains("timm-tf"), "the message says how to choose tf_: " + timm.description());
-        ComputationGraph net = timm.configure(tiny()).build().init();
+        ComputationGraph net = tiny().matching(timm).build().init();
         timm.importInto(net, "b0");
         assertReproduces(net, "symmetric");
 
         PyTorchWeights tf = PyTorchWeights.load(file, PyTorchFamily.TIMM_TF);
         assertTrue(tf.description().startsWith("timm-tf") && tf.description().contains("TF-SAME padding, batch-norm "
                 + "eps 1e-3"), tf.description());
-        ComputationGraph tfNet = tf.configure(tiny()).build().init();
+        ComputationGraph tfNet = tiny().matching(tf).build().init();
         tf.importInto(tfNet, "b0");
         assertReproduces(tfNet, "tf_same");
 
         IOException e = assertThrows(IOException.class, () -> tf.importInto(net, "b0"));
-        assertTrue(e.getMessage().contains("built with symmetric padding") && e.getMessage().contains("configure"),
+        assertTrue(e.getMessage().contains("built with symmetric padding") && e.getMessage().contains("matching(weights)"),
                 e.getMessage());
     }
 
@@ -120,8 +120,8 @@ class PyTorchImportTest {
     void pthAndSafetensorsGiveTheSameNetwork() throws Exception {
         PyTorchWeights pth = PyTorchWeights.load(resource("efficientnet-tiny-torchvision.pth"));
         PyTorchWeights st = PyTorchWeights.load(resource("efficientnet-tiny-torchvision.safetensors"));
-        ComputationGraph a = pth.configure(tiny()).build().init();
-        ComputationGraph b = st.configure(tiny().seed(99)).build().init();
+        ComputationGraph a = tiny().matching(pth).build().init();
+        ComputationGraph b = tiny().seed(99).matching(st).build().init();
         pth.importInto(a, "b0");
         st.importInto(b, "b0");
         assertEquals(a.params(), b.params());
