@@ -76,6 +76,17 @@ class TrainEvaluateCommandTest {
                 "--print-config");
         assertEquals(0, longer[0], longer[2].toString());
         assertTrue(longer[1].toString().contains("resuming with run.epochs: 5 -> 8"), longer[1].toString());
+        // a run folder written before a key was retired: its warning is printed once
+        try {
+            java.nio.file.Files.writeString(run.resolve("config.yaml"), ((String) first[1]).replace("run:\n",
+                    "run:\n  train_shards: 2\n"));
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        Object[] old = SummaryCommandTest.run("train", "--resume", run.toString(), "--print-config");
+        assertEquals(0, old[0], old[2].toString());
+        assertEquals(1, old[2].toString().lines().filter(l -> l.contains("run.train_shards is no longer used"))
+                .count(), old[2].toString());
         Object[] elsewhere = SummaryCommandTest.run("train", "--resume", run.toString(), "--output",
                 tmp.resolve("other").toString(), "--print-config");
         assertEquals(2, elsewhere[0]);
