@@ -12,7 +12,6 @@ import org.deeplearning4j.zoo.PretrainedType;
 import org.nd4j.linalg.dataset.api.preprocessor.DataNormalization;
 
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 
 /**
@@ -55,7 +54,7 @@ record Backbone(ComputationGraph classifier, DataNormalization normalizer, int r
 
     /** The shipped Fashion-MNIST backbone: B0's blocks at width 0.5 and depth 0.5, 32×32 (see models/README.md). */
     static Backbone fashion() throws IOException {
-        Path file = Files.isRegularFile(FASHION) ? FASHION : Path.of("..").resolve(FASHION);
+        Path file = Examples.inRepository(FASHION);
         SavedModel saved = SavedModel.load(file);
         int res = saved.inputShape()[1];
         return new Backbone(saved.network(), saved.normalizer(), res, "the shipped Fashion-MNIST backbone ("

@@ -145,17 +145,15 @@ final class Examples {
         if (given != null) {
             return given;
         }
-        Path here = Path.of("datasets", "fashion-mnist-mini");
-        return Files.isDirectory(here) ? here : Path.of("..").resolve(here);
+        return inRepository(Path.of("datasets", "fashion-mnist-mini"));
     }
 
-    /** Train and validation folders of {@code root}; in fast mode the first {@code perClass} images of each class. */
-    static DataSplits open(Path root, Args args, int fastTrainPerClass, int fastValPerClass) throws IOException {
-        DataSplits s = DataSplits.open(root, 0.2, 42);
-        if (!args.fast()) {
-            return s;
-        }
-        return new DataSplits(s.classes(), limit(s.train(), fastTrainPerClass), limit(s.validation(), fastValPerClass));
+    /**
+     * A path of the repository, relative to the working folder: the repository root (as for the launchers) or the
+     * examples module's folder (as for Maven's tests).
+     */
+    static Path inRepository(Path relative) {
+        return Files.exists(relative) ? relative : Path.of("..").resolve(relative);
     }
 
     /** The first {@code perClass} images of each class. */
