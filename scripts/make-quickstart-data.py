@@ -5,29 +5,20 @@ Run once by maintainers; the result is committed, so users need neither this scr
 Needs Debian's python3 with python3-pil:  apt-get install dataset-fashion-mnist python3-pil
 Usage: scripts/make-quickstart-data.py [TRAIN_PER_CLASS] [VAL_PER_CLASS]
 """
-import gzip
+import importlib.util
 import os
 import shutil
-import struct
 import sys
 
 from PIL import Image
 
-SRC = "/usr/share/datasets/fashion-mnist"
+# The IDX reader, the data folder and the class names are those of scripts/fashion-mnist-folders.py.
+_spec = importlib.util.spec_from_file_location(
+    "fashion_mnist_folders", os.path.join(os.path.dirname(os.path.abspath(__file__)), "fashion-mnist-folders.py"))
+_folders = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(_folders)
+SRC, CLASSES, read_idx = _folders.SRC, _folders.CLASSES, _folders.read_idx
 DEST = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "datasets", "fashion-mnist-mini")
-CLASSES = ["t-shirt", "trouser", "pullover", "dress", "coat", "sandal", "shirt", "sneaker", "bag", "ankle-boot"]
-
-
-def read_idx(images_file, labels_file):
-    with gzip.open(os.path.join(SRC, labels_file)) as f:
-        magic, n = struct.unpack(">II", f.read(8))
-        assert magic == 2049, labels_file
-        labels = f.read(n)
-    with gzip.open(os.path.join(SRC, images_file)) as f:
-        magic, n2, rows, cols = struct.unpack(">IIII", f.read(16))
-        assert magic == 2051 and n2 == n, images_file
-        pixels = f.read(n * rows * cols)
-    return [(labels[i], pixels[i * rows * cols:(i + 1) * rows * cols], rows, cols) for i in range(n)]
 
 
 def write_split(samples, split, per_class):
