@@ -59,6 +59,10 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--spark-workers", description = "Spark workers, one shard of each batch each (spark.workers)")
     Integer sparkWorkers;
 
+    @Option(names = "--spark-averaging-frequency", paramLabel = "K", description = "steps each Spark worker takes "
+            + "on its own shards between two averagings of the replicas (spark.averaging_frequency, default 1)")
+    Integer sparkAveragingFrequency;
+
     @Option(names = "--set", paramLabel = "KEY=VALUE",
             description = "override any value, e.g. --set optimizer.lr_per_256=0.008 (repeatable)")
     List<String> overrides = new ArrayList<>();
@@ -160,6 +164,9 @@ public final class TrainCommand implements Callable<Integer> {
         }
         if (sparkWorkers != null) {
             sets.add("spark.workers=" + sparkWorkers);
+        }
+        if (sparkAveragingFrequency != null) {
+            sets.add("spark.averaging_frequency=" + sparkAveragingFrequency);
         }
         sets.addAll(overrides);
         if (resume != null) {

@@ -33,6 +33,6 @@ public record TrainConfig(ModelConfig model, DataConfig data, OptimizerConfig op
                 new ScheduleConfig("exponential", 5, 0.97, 2.4),
                 new EmaConfig(0.9999),
                 new RunConfig(350, 42, "runs/efficientnet", 0, 3, null, 1, "auto"),
-                new SparkConfig(null, null));
+                new SparkConfig(null, null, 1));
     }
 }

@@ -3,6 +3,8 @@ package io.efficientnet.train.run;
 import io.efficientnet.core.weights.ImageNetPreprocessing;
 import io.efficientnet.core.weights.ModelZip;
 import io.efficientnet.core.weights.ModelZipLoader;
+import io.efficientnet.train.config.ConfigLoader;
+import io.efficientnet.train.config.TrainConfig;
 import io.efficientnet.train.recipe.WeightAverage;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -161,5 +163,24 @@ public final class CheckpointStore {
 
     private static byte[] utf8(String s) {
         return s.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    }
+
+    /**
+     * A warning when {@code config} resumes {@code checkpoint} with another batch size or seed: the data order,
+     * augmentation and schedule then differ from the interrupted run's, so it is not repeated exactly.
+     */
+    static java.util.Optional<String> orderChange(Path checkpoint, TrainConfig config) throws IOException {
+        String saved = config(checkpoint);
+        if (saved == null) {
+            return java.util.Optional.empty();
+        }
+        TrainConfig before = ConfigLoader.fromYaml(saved, checkpoint + "!" + CONFIG);
+        if (before.data().batchSize() == config.data().batchSize() && before.run().seed() == config.run().seed()) {
+            return java.util.Optional.empty();
+        }
+        return java.util.Optional.of("warning: resuming with batch size " + config.data().batchSize() + " and seed "
+                + config.run().seed() + " where the checkpoint used " + before.data().batchSize() + " and "
+                + before.run().seed() + ": data order, augmentation and the learning-rate schedule's steps "
+                + "per epoch differ from the interrupted run, so it will not be repeated exactly");
     }
 }

@@ -156,7 +156,7 @@ public final class Trainer {
                 state = c.state();
                 history = new ArrayList<>(c.history());
                 restoredFrom = c.file();
-                warnIfOrderChanges(c.file());
+                CheckpointStore.orderChange(c.file(), config).ifPresent(console);
                 console.accept("resuming from " + c.file() + " at epoch " + (state.epoch() + 1) + ", batch "
                         + state.batchesDone() + " (iteration " + state.iteration() + ")");
             } else {
@@ -194,26 +194,12 @@ public final class Trainer {
     private StepRunner openRunner(ImageFolder train) {
         if (config.spark().enabled()) {
             SparkStepRunner spark = SparkStepRunner.open(config, train);
+            int k = config.spark().averagingFrequency();
             console.accept("Spark: master " + config.spark().master() + ", " + spark.workers()
-                    + " workers, parameters averaged after every step");
+                    + " workers, parameters averaged after every " + (k == 1 ? "step" : k + " steps"));
             return spark;
         }
         return StepRunner.forWorkers(config.run().workers(), config.run().engineChoice(), notes);
-    }
-
-    /** A resumed run repeats the uninterrupted one only with the same seed and batch size; says so if they changed. */
-    private void warnIfOrderChanges(Path checkpoint) throws IOException {
-        String saved = CheckpointStore.config(checkpoint);
-        if (saved == null) {
-            return;
-        }
-        TrainConfig before = ConfigLoader.fromYaml(saved, checkpoint + "!" + CheckpointStore.CONFIG);
-        if (before.data().batchSize() != config.data().batchSize() || before.run().seed() != config.run().seed()) {
-            console.accept("warning: resuming with batch size " + config.data().batchSize() + " and seed "
-                    + config.run().seed() + " where the checkpoint used " + before.data().batchSize() + " and "
-                    + before.run().seed() + ": data order, augmentation and the learning-rate schedule's steps "
-                    + "per epoch differ from the interrupted run, so it will not be repeated exactly");
-        }
     }
 
     private static String describe(ComputationGraph net, int res) {
@@ -286,27 +272,33 @@ public final class Trainer {
                 try (EpochProgress bar = EpochProgress.open("epoch " + (epoch + 1) + "/" + epochs,
                         train.batchesPerEpoch(), state.batchesDone(), progressBars)) {
                     while (train.hasNext()) {
-                        ImageBatches.Batch batch = train.nextBatch();
+                        List<ImageBatches.Batch> group = nextBatches(stopAfter);
                         Nd4j.getRandom().setSeed(iterationSeed(seed, state.iteration()));
-                        double loss = runner.step(net, batch);
-                        if (!Double.isFinite(loss)) {
-                            throw diverged("the loss is " + loss, epoch);
+                        double[] losses = runner.steps(net, group);
+                        for (double loss : losses) {
+                            if (!Double.isFinite(loss)) {
+                                throw diverged("the loss is " + loss, epoch);
+                            }
                         }
                         // the loss comes from the forward pass before the update: the update itself can overflow
                         double weights = net.params().sumNumber().doubleValue();
                         if (!Double.isFinite(weights)) {
-                            throw diverged("the weights are non-finite after the update (loss " + loss + ")", epoch);
+                            throw diverged("the weights are non-finite after the update (loss "
+                                    + losses[losses.length - 1] + ")", epoch);
                         }
-                        if (average != null) {
-                            average.update(net);
+                        long before = state.iteration();
+                        for (int i = 0; i < group.size(); i++) {
+                            if (average != null) {
+                                average.update(net);
+                            }
+                            state = state.afterBatch(losses[i], group.get(i).size());
+                            images += group.get(i).size();
+                            listener.iterationDone(state.iteration(), losses[i]);
                         }
-                        state = state.afterBatch(loss, batch.size());
-                        images += batch.size();
-                        listener.iterationDone(state.iteration(), loss);
                         double seconds = (System.nanoTime() - started) / 1e9;
                         bar.update(state.batchesDone(), String.format(Locale.ROOT, "loss %.4f lr %.3g %.1f img/s",
                                 state.meanLoss(), lr(), images / Math.max(seconds, 1e-9)));
-                        if (every > 0 && state.iteration() % every == 0) {
+                        if (every > 0 && state.iteration() / every > before / every) {
                             checkpoint();
                         }
                         String stop = stopRequested != null ? stopRequested
@@ -328,6 +320,22 @@ public final class Trainer {
             console.accept("saved " + finalModel + (skipped.count() > 0 ? "; skipped " + skipped.count()
                     + " unreadable images" : ""));
             return new Outcome(List.copyOf(history), lastValidation, true, skipped.count(), state);
+        }
+
+        /**
+         * The next batches of the epoch for one call of the runner ({@link StepRunner#batchesPerCall()}), no more than
+         * {@code run.stop_after_iterations} leaves.
+         */
+        private List<ImageBatches.Batch> nextBatches(Integer stopAfter) {
+            long size = runner.batchesPerCall();
+            if (stopAfter != null) {
+                size = Math.max(1, Math.min(size, stopAfter - state.iteration()));
+            }
+            List<ImageBatches.Batch> group = new ArrayList<>();
+            while (group.size() < size && train.hasNext()) {
+                group.add(train.nextBatch());
+            }
+            return group;
         }
 
         private void endEpoch(long images, double seconds) throws IOException {

@@ -22,12 +22,13 @@ import java.util.List;
 
 /**
  * Optimizer steps on a Spark cluster with DL4J's Spark integration. The driver runs the usual training loop
- * ({@code Trainer}: schedule, weight average, validation, checkpoints); for each step the
- * batch's image list is split into one shard per worker, executors read and augment their shard with the same data
- * code as local training ({@link ShardLoader}), fit it on their replica, and the training master combines the
- * replicas into the driver's network with {@link ParameterAveragingTrainingMaster}: parameters and updater state
- * are averaged after every step, as {@code run.workers} does on one machine. The data is never exported to disk
- * (the direct RDD approach); each step's decoded shards are cached for that step only.
+ * ({@code Trainer}: schedule, weight average, validation, checkpoints); each batch's image list is split into one
+ * shard per worker, executors read and augment their shards with the same data code as local training
+ * ({@link ShardLoader}) and fit them on their replica, and {@link ParameterAveragingTrainingMaster} averages the
+ * replicas' parameters and updater state into the driver's network. One Spark job covers
+ * {@code spark.averaging_frequency} consecutive batches: each worker takes that many steps on its own shards, then
+ * the replicas are averaged (with 1, after every step, as {@code run.workers} does on one machine). The data is never
+ * exported to disk (the direct RDD approach); each job's decoded shards are cached for that job only.
  */
 public final class SparkStepRunner implements StepRunner {
 
@@ -35,8 +36,9 @@ public final class SparkStepRunner implements StepRunner {
     private final Broadcast<SparkDataSource> source;
     private final int workers;
     private final int shardSize;
+    private final int averagingFrequency;
     private final long seed;
-    private final StepCounterHook counter = new StepCounterHook();
+    private final ReplicaStepHook hook;
     private SparkComputationGraph sparkNet;
     private ComputationGraph wrapped;
 
@@ -50,8 +52,16 @@ public final class SparkStepRunner implements StepRunner {
                     + " Spark workers: each step's batch is split among them; raise data.batch_size or lower "
                     + "spark.workers");
         }
+        this.averagingFrequency = config.spark().averagingFrequency();
+        if (averagingFrequency > 1 && batch % workers != 0) {
+            // DL4J's workers cut their partition into minibatches of one size: unequal shards would be merged
+            throw new IllegalArgumentException("spark.averaging_frequency " + averagingFrequency + " needs "
+                    + "data.batch_size (" + batch + ") to be a multiple of the " + workers + " Spark workers, so "
+                    + "that every worker's step has the same number of images");
+        }
         this.shardSize = (batch + workers - 1) / workers;
         this.seed = config.run().seed();
+        this.hook = new ReplicaStepHook(sc.sc().collectionAccumulator("efficientnet replica losses"));
         this.source = sc.broadcast(new SparkDataSource(config, train));
     }
 
@@ -81,34 +91,68 @@ public final class SparkStepRunner implements StepRunner {
     }
 
     @Override
+    public int batchesPerCall() {
+        return averagingFrequency;
+    }
+
+    @Override
     public double step(ComputationGraph net, ImageBatches.Batch batch) {
+        return steps(net, List.of(batch))[0];
+    }
+
+    /**
+     * One Spark job: partition {@code w} holds worker {@code w}'s shard of each batch in order, so each worker takes
+     * one step per batch on its replica before the replicas are averaged. Returns each batch's loss: the workers'
+     * losses of that step, weighted by their images.
+     */
+    @Override
+    public double[] steps(ComputationGraph net, List<ImageBatches.Batch> batches) {
+        if (batches.isEmpty() || batches.size() > averagingFrequency) {
+            throw new IllegalArgumentException("one Spark job takes 1 to " + averagingFrequency + " batches, not "
+                    + batches.size());
+        }
         if (sparkNet == null || wrapped != net) {
             sparkNet = new SparkComputationGraph(sc, net, trainingMaster());
             wrapped = net;
         }
-        List<Shard> shards = new ArrayList<>();
-        int[] members = batch.members();
-        for (int from = 0; from < members.length; from += shardSize) {
-            shards.add(new Shard(batch.epoch(), Arrays.copyOfRange(members, from,
-                    Math.min(members.length, from + shardSize))));
+        List<Shard> shards = new ArrayList<>(workers * batches.size());
+        for (int w = 0; w < workers; w++) {
+            for (ImageBatches.Batch batch : batches) {
+                shards.add(shardOf(batch, w));
+            }
         }
         int iteration = net.getConfiguration().getIterationCount();
-        counter.set(iteration, net.getConfiguration().getEpochCount());
-        JavaRDD<MultiDataSet> data = sc.parallelize(shards, shards.size()).flatMap(new ShardLoader(source));
+        hook.startJob(iteration, net.getConfiguration().getEpochCount());
+        JavaRDD<MultiDataSet> data = sc.parallelize(shards, workers).flatMap(new ShardLoader(source));
         try {
             sparkNet.fitMultiDataSet(data);
         } finally {
             data.unpersist(false);
         }
-        // one optimizer step per worker, whatever the master counted: keeps the schedule in step with the loop
-        net.getConfiguration().setIterationCount(iteration + 1);
-        return sparkNet.getScore(); // the workers' mean minibatch loss
+        // one optimizer step per batch, whatever the master counted: keeps the schedule in step with the loop
+        net.getConfiguration().setIterationCount(iteration + batches.size());
+        double[] losses = hook.stepLosses(batches.size());
+        if (batches.size() == 1 && Double.isNaN(losses[0])) {
+            losses[0] = sparkNet.getScore();
+        }
+        return losses;
+    }
+
+    /**
+     * Worker {@code w}'s part of {@code batch}: the {@code w}-th slice of {@code ceil(size / workers)} images (the last
+     * workers' shorter or empty when the batch is short, as the epoch's last can be).
+     */
+    private Shard shardOf(ImageBatches.Batch batch, int w) {
+        int[] members = batch.members();
+        int per = (members.length + workers - 1) / workers;
+        int from = Math.min(members.length, w * per);
+        return new Shard(batch.epoch(), Arrays.copyOfRange(members, from, Math.min(members.length, from + per)));
     }
 
     private TrainingMaster<?, ?> trainingMaster() {
         return new ParameterAveragingTrainingMaster.Builder(workers, shardSize).batchSizePerWorker(shardSize)
-                .averagingFrequency(1).workerPrefetchNumBatches(0).saveUpdater(true).rngSeed(seed)
-                .trainingHooks(counter)
+                .averagingFrequency(averagingFrequency).workerPrefetchNumBatches(0).saveUpdater(true).rngSeed(seed)
+                .trainingHooks(hook)
                 .rddTrainingApproach(RDDTrainingApproach.Direct).repartionData(Repartition.Never)
                 .storageLevel(StorageLevel.MEMORY_ONLY()).collectTrainingStats(false).build();
     }

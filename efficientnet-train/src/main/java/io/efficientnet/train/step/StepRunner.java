@@ -4,6 +4,7 @@ import io.efficientnet.core.engine.Engine;
 import io.efficientnet.train.data.ImageBatches;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 
+import java.util.List;
 import java.util.function.Consumer;
 
 /**
@@ -15,6 +16,26 @@ public interface StepRunner extends AutoCloseable {
 
     /** Trains {@code net} on {@code batch} (one optimizer step) and returns the minibatch loss. */
     double step(ComputationGraph net, ImageBatches.Batch batch);
+
+    /**
+     * How many consecutive batches one call of {@link #steps} takes at most: more than 1 where replicas take several
+     * steps on their own between two averagings ({@code spark.averaging_frequency}).
+     */
+    default int batchesPerCall() {
+        return 1;
+    }
+
+    /**
+     * Trains {@code net} on consecutive batches of one epoch (at most {@link #batchesPerCall()}), one optimizer step
+     * each, and returns each batch's loss.
+     */
+    default double[] steps(ComputationGraph net, List<ImageBatches.Batch> batches) {
+        double[] losses = new double[batches.size()];
+        for (int i = 0; i < losses.length; i++) {
+            losses[i] = step(net, batches.get(i));
+        }
+        return losses;
+    }
 
     /**
      * Whether batches come decoded from the driver's data threads (true) or the runner reads the batch's images

@@ -142,6 +142,72 @@ class SparkTrainingTest {
         }
     }
 
+    @Test
+    void averagingEveryTwoStepsAveragesReplicasThatEachTookTwoStepsOnTheirHalves() throws Exception {
+        io.efficientnet.train.config.TrainConfig c = TinyRuns.config(data, tmp.resolve("exact-k2"),
+                "model.dropout=0", "model.drop_path=0", "spark.master=local[2]", "spark.workers=2",
+                "spark.averaging_frequency=2");
+        DataSplits splits = DataSplits.open(data, 0, 7);
+        ComputationGraph spark = ModelFactory.create(c, 3, Recipe.updater(c, 6), s -> { });
+        try (ImageBatches train = trainBatches(c, splits);
+             SparkStepRunner runner = SparkStepRunner.open(c, splits.train())) {
+            assertEquals(2, runner.batchesPerCall());
+            for (int job = 0; job < 2; job++) {
+                List<ImageBatches.Batch> batches = List.of(train.nextBatch(), train.nextBatch());
+                // the reference: worker w's replica takes one step on its half of each batch, in order, counting
+                // its iterations on from the driver's; then parameters and Adam state are averaged
+                INDArray params = spark.params().mul(0);
+                INDArray state = spark.getUpdater().getStateViewArray().mul(0);
+                double[] losses = new double[2];
+                int start = spark.getConfiguration().getIterationCount();
+                for (int w = 0; w < 2; w++) {
+                    ComputationGraph replica = spark.clone();
+                    for (int step = 0; step < 2; step++) {
+                        replica.getConfiguration().setIterationCount(start + step);
+                        replica.fit(batches.get(step).data().batchBy(4).get(w));
+                        losses[step] += replica.score() / 2;
+                    }
+                    params.addi(replica.params().mul(0.5));
+                    state.addi(replica.getUpdater().getStateViewArray().mul(0.5));
+                }
+                double[] sparkLosses = runner.steps(spark, batches);
+                for (int step = 0; step < 2; step++) {
+                    assertEquals(losses[step], sparkLosses[step], 1e-4 * Math.abs(losses[step]),
+                            "loss of local step " + step + " of job " + job);
+                }
+                assertClose(params, spark.params(), "averaged parameters after job " + job);
+                assertClose(state, spark.getUpdater().getStateViewArray(), "averaged Adam state after job " + job);
+                assertEquals(start + 2, spark.getConfiguration().getIterationCount(), "two steps per job");
+            }
+        }
+    }
+
+    @Test
+    void theLoopGroupsBatchesPerJobWithinAnEpochStopsWhereAskedAndResumes() throws Exception {
+        Path out = tmp.resolve("spark-k4");
+        List<Double> losses = new ArrayList<>();
+        List<String> console = new ArrayList<>();
+        String[] spark = {"spark.master=local[2]", "spark.averaging_frequency=4", "run.epochs=2"};
+        Trainer.Outcome stopped = train(out, false, losses, console, concat(spark, "run.stop_after_iterations=5"));
+        assertFalse(stopped.finished());
+        assertEquals(5, losses.size(), "a job of 4 steps, then one of 1: the stop is where it was asked");
+        assertTrue(console.stream().anyMatch(l -> l.contains("parameters averaged after every 4 steps")),
+                console.toString());
+        Trainer.Outcome o = train(out, true, losses, console, spark);
+        assertTrue(o.finished());
+        assertEquals(12, o.state().iteration(), "2 epochs of 6 steps (jobs of 4 and 2 within each epoch)");
+        assertEquals(12, losses.size());
+        assertTrue(losses.stream().allMatch(Double::isFinite), losses.toString());
+    }
+
+    @Test
+    void averagingEveryKStepsNeedsABatchThatSplitsEvenly() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> train(tmp.resolve("uneven"),
+                false, new ArrayList<>(), new ArrayList<>(), "spark.master=local[2]", "spark.workers=3",
+                "spark.averaging_frequency=4"));
+        assertTrue(e.getMessage().contains("multiple of the 3 Spark workers"), e.getMessage());
+    }
+
     /** Dropout and drop-path off (their masks are random per JVM thread), no label smoothing, {@code workers}. */
     private static io.efficientnet.train.config.TrainConfig exactConfig(int workers) throws IOException {
         return TinyRuns.config(data, tmp.resolve("exact"), "model.dropout=0", "model.drop_path=0",
