@@ -7,9 +7,11 @@
 #       --config config/b0.yaml --data /shared/imagenet --output /shared/runs/b0
 #
 # The data folder must be readable at the same path on every executor (a shared file system). The CLI is built first
-# (bin/efficientnet); its dependencies except Spark, Scala and Hadoop (which the cluster's Spark 3.5 installation
-# provides) are shipped with --jars. With SPARK_HOME set, $SPARK_HOME/bin/spark-submit is used; without it, Spark's
-# SparkSubmit class from the CLI's own class path (Spark 3.5.3) — enough for local[N] and standalone masters.
+# (bin/efficientnet); its jar and every library jar that the cluster's Spark installation does not hold (the same file
+# name and version) are shipped to the executors with --jars. The installation's jars are those in $SPARK_HOME/jars
+# when SPARK_HOME is set, otherwise a Spark 3.5 distribution's (scripts/spark-installation). With $SPARK_HOME/bin/spark-submit present it
+# submits; otherwise Spark's SparkSubmit class from the CLI's own class path (Spark 3.5.3), enough for local[N] and
+# standalone masters such as scripts/spark-local-cluster.sh.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 "$root/bin/efficientnet" --version >/dev/null # builds the CLI when needed
@@ -27,10 +29,29 @@ fi
 # shellcheck source=bin/jvm-options
 source "$root/bin/jvm-options"
 opens="$jvm_kernel_options $java17_opens -Dorg.bytedeco.javacpp.maxbytes=16G"
-jars="$(tr ':' '\n' <<<"$classpath" | grep -v -E '/org/apache/spark/|/org/scala-lang/|/org/apache/hadoop/' \
-  | paste -sd, -)"
+# shellcheck source=scripts/spark-installation
+source "$root/scripts/spark-installation"
+if [[ -n "${SPARK_HOME:-}" && -d "$SPARK_HOME/jars" ]]; then
+  provided="$(ls "$SPARK_HOME/jars")"
+else
+  provided="$(spark_installation_classpath | tr ':' '\n')"
+fi
+declare -A installed=()
+while read -r file; do [[ -n "$file" ]] && installed["${file##*/}"]=1; done <<<"$provided"
+# Native libraries are shipped for the cluster's platform only (EFFICIENTNET_SPARK_PLATFORM, default this machine's):
+# JavaCPP's *-platform artifacts bring every operating system's.
+platform="${EFFICIENTNET_SPARK_PLATFORM:-linux-$(uname -m | sed 's/aarch64/arm64/')}"
+shipped=()
+while read -r file; do
+  [[ -n "${installed["${file##*/}"]:-}" ]] && continue # the same jar file (name and version) is installed
+  if [[ "$file" =~ -(android|ios|linux|macosx|windows)-[a-z0-9_]+\.jar$ && "$file" != *"-$platform.jar" ]]; then
+    continue
+  fi
+  shipped+=("$file")
+done < <(tr ':' '\n' <<<"$classpath")
+jars="$(IFS=,; echo "${shipped[*]}")"
 
-if [[ -n "${SPARK_HOME:-}" ]]; then
+if [[ -n "${SPARK_HOME:-}" && -x "$SPARK_HOME/bin/spark-submit" ]]; then
   submit=("$SPARK_HOME/bin/spark-submit")
 else
   # shellcheck disable=SC2086
