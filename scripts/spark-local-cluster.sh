@@ -100,7 +100,7 @@ start() {
     exit 1
   fi
   echo "Spark standalone cluster: master spark://127.0.0.1:$port (status http://127.0.0.1:$ui_port/json/), $workers workers with 1 core and $memory each; logs in $dir"
-  echo "submit with: scripts/spark-submit.sh --master spark://127.0.0.1:$port --executor-memory 4g -- [train options]"
+  echo "submit with: scripts/spark-submit.sh --master spark://127.0.0.1:$port --executor-memory 4g --executor-cores 1 -- [train options]"
 }
 
 status() {
