@@ -1,5 +1,7 @@
 package io.efficientnet.train.run;
 
+import java.util.Locale;
+
 /**
  * One row of {@code metrics.csv}. Accuracies are fractions in 0..1; validation values are NaN (an empty cell) when
  * the run has no validation images.
@@ -40,5 +42,16 @@ public record EpochMetrics(int epoch, double trainLoss, double valLoss, double v
 
     private static double val(String s) {
         return s.isEmpty() ? Double.NaN : Double.parseDouble(s);
+    }
+
+    /** The console line of this epoch, e.g. {@code epoch 3/15: train loss 1.2345, val loss ..., top-1 ...}. */
+    public String summary(int epochs) {
+        return String.format(Locale.ROOT, "epoch %d/%d: train loss %.4f, val loss %s, top-1 %s, top-5 %s, lr %.3g, "
+                        + "%.1f images/s", epoch, epochs, trainLoss, orDash(valLoss, "%.4f", 1),
+                orDash(valTop1, "%.2f%%", 100), orDash(valTop5, "%.2f%%", 100), lr, imagesPerSec);
+    }
+
+    private static String orDash(double v, String format, double scale) {
+        return Double.isNaN(v) ? "-" : String.format(Locale.ROOT, format, scale * v);
     }
 }

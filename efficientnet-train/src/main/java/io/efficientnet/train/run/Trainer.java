@@ -362,10 +362,7 @@ public final class Trainer {
                 saveModel(output.resolve("model-best.zip"));
             }
             checkpoint();
-            console.accept(String.format(Locale.ROOT, "epoch %d/%d: train loss %.4f, val loss %s, top-1 %s, top-5 %s, "
-                            + "lr %.3g, %.1f images/s%s", m.epoch(), config.run().epochs(), m.trainLoss(),
-                    fmt(m.valLoss()), pct(m.valTop1()), pct(m.valTop5()), m.lr(), m.imagesPerSec(),
-                    best ? " (best so far)" : ""));
+            console.accept(m.summary(config.run().epochs()) + (best ? " (best so far)" : ""));
             listener.epochDone(m);
         }
 
@@ -396,19 +393,7 @@ public final class Trainer {
         }
 
         private TrainingDivergedException diverged(String what, int epoch) {
-            return new TrainingDivergedException(String.format(Locale.ROOT, "training diverged: %s at "
-                            + "epoch %d, iteration %d (learning rate %.3g); this step was not saved. %s Lower "
-                            + "optimizer.lr_per_256 or check the data, then resume with --resume %s.", what, epoch + 1,
-                    state.iteration() + 1, lr(), lastCheckpoint != null ? "The last good checkpoint is "
-                            + lastCheckpoint + "." : "No checkpoint had been written yet.", output));
+            return TrainingDivergedException.at(what, epoch, state.iteration() + 1, lr(), lastCheckpoint, output);
         }
-    }
-
-    private static String fmt(double v) {
-        return Double.isNaN(v) ? "-" : String.format(Locale.ROOT, "%.4f", v);
-    }
-
-    private static String pct(double v) {
-        return Double.isNaN(v) ? "-" : String.format(Locale.ROOT, "%.2f%%", 100 * v);
     }
 }
