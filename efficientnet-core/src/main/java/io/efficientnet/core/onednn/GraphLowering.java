@@ -43,10 +43,10 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * Lowers a DL4J {@link ComputationGraph} to {@link LoweredOp}s for inference: batch norms are folded into the
- * convolution before them, activations and residual adds become post-ops of the op before them where that op's
- * result has no other reader, dropout and drop-path disappear. Parameters are copied, so later changes to the
- * network do not reach the lowered one.
+ * Lowers a DL4J {@link ComputationGraph} to {@link LoweredOp}s, one op per layer or vertex. For inference, dropout
+ * and drop-path are the identity and parameters are copied (later changes to the network do not reach the lowered
+ * one); {@link InferenceFusion} then folds batch norms into the convolution before them and makes activations and
+ * residual adds post-ops. For training, nothing is fused and weights are read from the network at every step.
  *
  * <p>Runs EfficientNet as this project builds it (plain or fast layers, fused or separate batch norm + swish,
  * Keras' or symmetric padding, with or without top, multi-scale outputs) and other graphs made of the same layer
@@ -58,17 +58,12 @@ public final class GraphLowering {
             DepthwiseConvolution2D.class, FastDepthwiseConvolution2D.class);
 
     private final ComputationGraph net;
+    /** Lowering for training: refuses what training cannot run, keeps dropout, copies no weights. */
     private final boolean training;
     private final ComputationGraphConfiguration conf;
-    private final Map<String, Integer> consumers = new HashMap<>();
-    private final Set<String> networkOutputs;
     private final List<LoweredOp> ops = new ArrayList<>();
     /** Vertex name → the tensor holding its output. */
     private final Map<String, String> tensorOf = new HashMap<>();
-    /** Tensor → index of the op writing it. */
-    private final Map<String, Integer> producer = new HashMap<>();
-    /** Tensor → the last vertex folded or fused into the op writing it (only it may be fused further). */
-    private final Map<String, String> tip = new HashMap<>();
 
     private GraphLowering(ComputationGraph net, boolean training) {
         if (net.getConfiguration() == null || net.params() == null) {
@@ -77,21 +72,18 @@ public final class GraphLowering {
         this.net = net;
         this.training = training;
         this.conf = net.getConfiguration();
-        for (List<String> in : conf.getVertexInputs().values()) {
-            for (String s : in) {
-                consumers.merge(s, 1, Integer::sum);
-            }
-        }
-        this.networkOutputs = Set.copyOf(conf.getNetworkOutputs());
     }
 
     /**
-     * Lowers an initialised network.
+     * Lowers an initialised network for inference, fused ({@link InferenceFusion}).
      *
      * @throws IllegalArgumentException naming the vertex, for a vertex or layer configuration the engine cannot run
      */
     public static LoweredNetwork lower(ComputationGraph net) {
-        return new GraphLowering(net, false).run();
+        return InferenceFusion.fuse(new GraphLowering(net, false).run(), name -> {
+            INDArray[] ss = BatchNormFolding.scaleAndShift(net.getLayer(name));
+            return new InferenceFusion.ScaleShift(ss[0].toDoubleVector(), ss[1].toDoubleVector());
+        });
     }
 
     /**
@@ -120,7 +112,6 @@ public final class GraphLowering {
         }
         String input = inputs.get(0);
         tensorOf.put(input, input);
-        tip.put(input, input);
         long channels = -1;
         for (int index : net.topologicalSortOrder()) {
             String name = net.getVertices()[index].getVertexName();
@@ -185,10 +176,8 @@ public final class GraphLowering {
     private void layer(String name, org.deeplearning4j.nn.conf.layers.Layer layer, String in) {
         if (layer instanceof ConvolutionLayer c && CONVOLUTIONS.contains(c.getClass())) {
             add(convolution(name, c, tensor(in)));
-        } else if (layer instanceof BatchNormalization bn && training) {
-            trainingBatchNorm(name, bn, tensor(in));
         } else if (layer instanceof BatchNormalization bn) {
-            foldBatchNorm(name, bn, in);
+            batchNorm(name, bn, tensor(in));
         } else if (layer instanceof ActivationLayer a) {
             activation(name, Eltwise.of(a.getActivationFn(), name), in);
         } else if (layer instanceof DropoutLayer d && training) {
@@ -204,11 +193,11 @@ public final class GraphLowering {
         }
     }
 
-    private void trainingBatchNorm(String name, BatchNormalization bn, String in) {
+    private void batchNorm(String name, BatchNormalization bn, String in) {
         if (bn.getCnn2DFormat() != CNN2DFormat.NCHW) {
             throw unsupported(name, "batch norm data format " + bn.getCnn2DFormat() + " (only NCHW)");
         }
-        if (bn.isLockGammaBeta()) {
+        if (training && bn.isLockGammaBeta()) {
             throw unsupported(name, "a batch norm with locked gamma/beta in training");
         }
         add(new LoweredOp.BatchNorm(name, in, name, bn.getNOut(), bn.getEps(),
@@ -266,60 +255,15 @@ public final class GraphLowering {
                 Eltwise.of(c.getActivationFn(), name), null);
     }
 
-    private void foldBatchNorm(String name, BatchNormalization bn, String in) {
-        if (bn.getCnn2DFormat() != CNN2DFormat.NCHW) {
-            throw unsupported(name, "batch norm data format " + bn.getCnn2DFormat() + " (only NCHW)");
-        }
-        if (!(fusable(in) instanceof LoweredOp.Conv conv) || conv.activation() != Eltwise.NONE
-                || conv.addend() != null) {
-            throw unsupported(name, "a batch norm that does not directly follow a convolution whose output only it"
-                    + " reads (the engine folds batch norms into convolutions)");
-        }
-        INDArray[] ss = BatchNormFolding.scaleAndShift(net.getLayer(name));
-        double[] scale = ss[0].toDoubleVector();
-        double[] shift = ss[1].toDoubleVector();
-        float[] w = conv.weights().clone();
-        int per = Math.toIntExact(w.length / conv.outChannels());
-        float[] bias = new float[Math.toIntExact(conv.outChannels())];
-        for (int o = 0; o < bias.length; o++) {
-            for (int i = o * per; i < (o + 1) * per; i++) {
-                w[i] = (float) (conv.weights()[i] * scale[o]);
-            }
-            double old = conv.bias() == null ? 0 : conv.bias()[o];
-            bias[o] = (float) (shift[o] + old * scale[o]);
-        }
-        LoweredOp.Conv folded = conv.withFolded(w, bias);
-        if (bn instanceof FastBatchNormalization f && f.isSwish()) {
-            folded = folded.withActivation(Eltwise.SWISH);
-        }
-        replace(in, folded, name);
-    }
-
     private void activation(String name, Eltwise e, String in) {
         if (e == Eltwise.NONE) {
             alias(name, in);
-            return;
-        }
-        LoweredOp op = training ? null : fusable(in);
-        if (op instanceof LoweredOp.Conv conv && conv.activation() == Eltwise.NONE && conv.addend() == null) {
-            replace(in, conv.withActivation(e), name);
-        } else if (op instanceof LoweredOp.Dense d && d.activation() == Eltwise.NONE && !d.softmax()) {
-            replace(in, new LoweredOp.Dense(d.name(), d.input(), d.output(), d.in(), d.out(), d.weights(), d.bias(),
-                    e, false), name);
         } else {
             add(new LoweredOp.Activation(name, tensor(in), name, e));
         }
     }
 
     private void residualAdd(String name, String a, String b) {
-        for (String[] pair : training ? new String[0][] : new String[][] {{a, b}, {b, a}}) {
-            String addend = tensor(pair[1]);
-            if (fusable(pair[0]) instanceof LoweredOp.Conv conv && conv.addend() == null
-                    && producedBefore(addend, producer.get(tensor(pair[0])))) {
-                replace(pair[0], conv.withAddend(addend), name);
-                return;
-            }
-        }
         add(new LoweredOp.Add(name, tensor(a), tensor(b), name));
     }
 
@@ -357,40 +301,14 @@ public final class GraphLowering {
                 softmax);
     }
 
-    /** The op writing {@code vertex}'s output, if nothing but the next vertex reads it, else {@code null}. */
-    private LoweredOp fusable(String vertex) {
-        String t = tensor(vertex);
-        Integer index = producer.get(t);
-        boolean onlyReader = consumers.getOrDefault(vertex, 0) == 1 && !networkOutputs.contains(vertex);
-        return index != null && onlyReader && vertex.equals(tip.get(t)) ? ops.get(index) : null;
-    }
-
-    private boolean producedBefore(String tensor, int opIndex) {
-        Integer p = producer.get(tensor);
-        return p == null ? tensor.equals(conf.getNetworkInputs().get(0)) : p < opIndex;
-    }
-
-    /** {@code vertex} reads {@code in} and is the same tensor (fusable further when {@code in} was at the tip). */
+    /** {@code vertex} is the same tensor as {@code in} (an identity). */
     private void alias(String vertex, String in) {
-        String t = tensor(in);
-        tensorOf.put(vertex, t);
-        if (in.equals(tip.get(t)) && consumers.getOrDefault(in, 0) == 1 && !networkOutputs.contains(in)) {
-            tip.put(t, vertex);
-        }
-    }
-
-    private void replace(String in, LoweredOp op, String vertex) {
-        String t = tensor(in);
-        ops.set(producer.get(t), op);
-        tensorOf.put(vertex, t);
-        tip.put(t, vertex);
+        tensorOf.put(vertex, tensor(in));
     }
 
     private void add(LoweredOp op) {
-        producer.put(op.output(), ops.size());
         ops.add(op);
         tensorOf.put(op.output(), op.output());
-        tip.put(op.output(), op.output());
     }
 
     private String tensor(String vertex) {
@@ -405,7 +323,7 @@ public final class GraphLowering {
         return a.castTo(DataType.FLOAT).dup('c').data().asFloat();
     }
 
-    private static IllegalArgumentException unsupported(String vertex, String what) {
+    static IllegalArgumentException unsupported(String vertex, String what) {
         return new IllegalArgumentException("vertex '" + vertex + "': the oneDNN engine does not run " + what);
     }
 }

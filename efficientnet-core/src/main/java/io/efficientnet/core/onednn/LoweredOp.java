@@ -1,5 +1,7 @@
 package io.efficientnet.core.onednn;
 
+import java.util.List;
+
 /**
  * One step of a network lowered for the oneDNN engine. Tensors are named by the DL4J vertex that first produced
  * them; every op reads tensors produced by earlier ops (or the network input) and writes one new tensor.
@@ -11,6 +13,9 @@ public sealed interface LoweredOp {
 
     /** The tensor this op writes. */
     String output();
+
+    /** The tensors this op reads, in order. */
+    List<String> inputs();
 
     /**
      * A 2-D convolution, plain ({@code groups == 1}) or grouped/depthwise, with any batch norm that followed it
@@ -26,6 +31,16 @@ public sealed interface LoweredOp {
     record Conv(String name, String input, String output, long inChannels, long outChannels, int groups,
                 int kernelH, int kernelW, int strideH, int strideW, boolean same, int padH, int padW,
                 float[] weights, float[] bias, Eltwise activation, String addend) implements LoweredOp {
+
+        @Override
+        public List<String> inputs() {
+            return addend == null ? List.of(input) : List.of(input, addend);
+        }
+
+        Conv withInput(String input) {
+            return new Conv(name, input, output, inChannels, outChannels, groups, kernelH, kernelW, strideH, strideW,
+                    same, padH, padW, weights, bias, activation, addend);
+        }
 
         Conv withFolded(float[] weights, float[] bias) {
             return new Conv(name, input, output, inChannels, outChannels, groups, kernelH, kernelW, strideH, strideW,
@@ -44,36 +59,67 @@ public sealed interface LoweredOp {
     }
 
     /**
-     * Batch normalisation with batch statistics (lowered for training only; inference folds it), then swish when
-     * {@code swish}. Parameters and running statistics belong to the DL4J layer {@code name}.
+     * Batch normalisation with batch statistics, then swish when {@code swish}. Parameters and running statistics
+     * belong to the DL4J layer {@code name}. Inference has none: {@link InferenceFusion} folds each into the
+     * convolution before it.
      */
     record BatchNorm(String name, String input, String output, long channels, double epsilon, boolean swish)
             implements LoweredOp {
+
+        @Override
+        public List<String> inputs() {
+            return List.of(input);
+        }
     }
 
     /**
-     * Inverted dropout (lowered for training only; identity at inference): each element ({@code perExample} false)
+     * Inverted dropout (lowered for training only; inference lowers dropout as the identity): each element ({@code perExample} false)
      * or each example's whole tensor (drop-path, {@code perExample} true) is kept with probability {@code retain}
      * and scaled by {@code 1/retain}, else zeroed.
      */
     record Dropout(String name, String input, String output, double retain, boolean perExample)
             implements LoweredOp {
+
+        @Override
+        public List<String> inputs() {
+            return List.of(input);
+        }
     }
 
     /** Global average or max pooling to {@code [N, C, 1, 1]}; {@code collapse} reports it as {@code [N, C]}. */
     record GlobalPool(String name, String input, String output, boolean max, boolean collapse) implements LoweredOp {
+
+        @Override
+        public List<String> inputs() {
+            return List.of(input);
+        }
     }
 
     /** {@code input · scale} with {@code scale} of shape {@code [N, C, 1, 1]} broadcast over height and width. */
     record ChannelScale(String name, String input, String scale, String output) implements LoweredOp {
+
+        @Override
+        public List<String> inputs() {
+            return List.of(input, scale);
+        }
     }
 
     /** Element-wise {@code a + b} of two tensors of the same shape (a residual add that could not be fused). */
     record Add(String name, String a, String b, String output) implements LoweredOp {
+
+        @Override
+        public List<String> inputs() {
+            return List.of(a, b);
+        }
     }
 
     /** A stand-alone activation (one that could not be fused into the op before it). */
     record Activation(String name, String input, String output, Eltwise activation) implements LoweredOp {
+
+        @Override
+        public List<String> inputs() {
+            return List.of(input);
+        }
     }
 
     /**
@@ -85,5 +131,10 @@ public sealed interface LoweredOp {
      */
     record Dense(String name, String input, String output, long in, long out, float[] weights, float[] bias,
                  Eltwise activation, boolean softmax) implements LoweredOp {
+
+        @Override
+        public List<String> inputs() {
+            return List.of(input);
+        }
     }
 }

@@ -102,22 +102,13 @@ final class OneDnnPlan implements PlanCache.Plan {
         }
     }
 
+    /** The tensors {@code op} reads; refuses the ops only training runs. */
     private static List<String> reads(LoweredOp op) {
-        if (op instanceof LoweredOp.Conv c) {
-            return c.addend() == null ? List.of(c.input()) : List.of(c.input(), c.addend());
-        } else if (op instanceof LoweredOp.GlobalPool p) {
-            return List.of(p.input());
-        } else if (op instanceof LoweredOp.ChannelScale s) {
-            return List.of(s.input(), s.scale());
-        } else if (op instanceof LoweredOp.Add a) {
-            return List.of(a.a(), a.b());
-        } else if (op instanceof LoweredOp.Activation a) {
-            return List.of(a.input());
-        } else if (op instanceof LoweredOp.Dense d) {
-            return List.of(d.input());
+        if (op instanceof LoweredOp.BatchNorm || op instanceof LoweredOp.Dropout) {
+            throw new IllegalArgumentException(op.getClass().getSimpleName() + " '" + op.name()
+                    + "' is lowered for training; the inference engine takes GraphLowering.lower");
         }
-        throw new IllegalArgumentException(op.getClass().getSimpleName() + " '" + op.name()
-                + "' is lowered for training; the inference engine takes GraphLowering.lower");
+        return op.inputs();
     }
 
     private void build(LoweredOp op, int index) {
