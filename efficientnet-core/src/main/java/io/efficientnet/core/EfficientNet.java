@@ -52,30 +52,11 @@ public class EfficientNet extends ZooModel<ComputationGraph> {
     private int width;
 
     private EfficientNet(Builder b) {
-        Scaling s;
-        String label;
-        if (b.phi != null) {
-            s = Scaling.compound(b.phi);
-            label = "phi" + formatPhi(b.phi);
-        } else {
-            s = b.variant.scaling();
-            label = b.variant.id();
-        }
-        if (b.width != null) {
-            s = s.withWidth(b.width);
-        }
-        if (b.depth != null) {
-            s = s.withDepth(b.depth);
-        }
-        if (b.width != null || b.depth != null) {
-            label = label + "-custom";
-        }
-        if (b.resolution != null) {
-            s = s.withResolution(b.resolution);
-        }
+        ModelScaling chosen = ModelScaling.of(b.variant, b.phi, b.width, b.depth, b.resolution);
+        Scaling s = chosen.scaling();
         this.scaling = s;
-        this.name = label;
-        this.pretrainedVariant = b.phi == null && b.width == null && b.depth == null ? b.variant : null;
+        this.name = chosen.name();
+        this.pretrainedVariant = chosen.pretrainedVariant();
         this.pretrainedSource = b.pretrainedSource;
         this.channels = b.channels;
         this.height = b.height != null ? b.height : s.resolution();
@@ -85,10 +66,6 @@ public class EfficientNet extends ZooModel<ComputationGraph> {
                 b.batchNormMomentum, b.seed, b.updater, b.weightDecay, b.workspaceMode, b.cacheMode, b.dataType,
                 b.fastBatchNorm, b.fusedSwish, b.fastConvolutions);
         architecture(); // validate the input shape now, not at init()
-    }
-
-    private static String formatPhi(double phi) {
-        return phi == Math.rint(phi) ? Long.toString((long) phi) : Double.toString(phi);
     }
 
     /** A builder with B0 defaults (1000 classes, with top, TF "SAME" padding). */
@@ -152,15 +129,7 @@ public class EfficientNet extends ZooModel<ComputationGraph> {
     @Override
     @SuppressWarnings("unchecked")
     public <M extends Model> M initPretrained(PretrainedType pretrainedType) throws IOException {
-        if (pretrainedType != PretrainedType.IMAGENET) {
-            throw new UnsupportedOperationException("EfficientNet has ImageNet weights only, not " + pretrainedType);
-        }
-        OneDnnHelpers.enableUnlessConfigured();
-        if (pretrainedVariant == null) {
-            throw new UnsupportedOperationException("ImageNet weights exist for B0-B7 with their published width and "
-                    + "depth only; this model is " + name);
-        }
-        return (M) PretrainedLoader.load(this, weightSource(), pretrainedVariant, name);
+        return (M) PretrainedLoader.load(this, pretrainedType, pretrainedSource, pretrainedVariant, name);
     }
 
     @Override
@@ -168,18 +137,7 @@ public class EfficientNet extends ZooModel<ComputationGraph> {
         if (pretrainedType != PretrainedType.IMAGENET || pretrainedVariant == null) {
             return null;
         }
-        return weightSource().uri().toString();
-    }
-
-    /** Whether the pretrained file must include the classifier (multi-scale graphs have no head). */
-    boolean wantsClassifierWeights() {
-        return options.includeTop() && !options.multiScaleFeatures();
-    }
-
-    /** The builder's source, or the official Keras file (top or notop) for this variant. */
-    private WeightSource weightSource() {
-        return pretrainedSource != null ? pretrainedSource
-                : WeightSource.imagenet(pretrainedVariant, wantsClassifierWeights());
+        return PretrainedLoader.source(pretrainedSource, pretrainedVariant, options).uri().toString();
     }
 
     @Override

@@ -1,5 +1,6 @@
 package io.efficientnet.core;
 
+import io.efficientnet.core.model.NetworkOptions;
 import io.efficientnet.core.model.Pooling;
 import io.efficientnet.core.model.Variant;
 import io.efficientnet.core.weights.PretrainedWeights;
@@ -8,6 +9,7 @@ import org.deeplearning4j.common.resources.DL4JResources;
 import org.deeplearning4j.common.resources.ResourceType;
 import org.deeplearning4j.nn.api.Layer;
 import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.deeplearning4j.zoo.PretrainedType;
 
 import java.io.IOException;
 import java.nio.file.Path;
@@ -23,14 +25,24 @@ final class PretrainedLoader {
     }
 
     /**
-     * @param model   the network to build (any input size, head or multi-scale outputs)
-     * @param source  the weight file
-     * @param variant the variant the weights belong to
-     * @param name    the model's name, for messages
+     * @param model      the network to build (any input size, head or multi-scale outputs)
+     * @param type       the weights asked for (only ImageNet's exist)
+     * @param configured the weight file configured on the builder, or null for the official Keras one
+     * @param variant    the variant the weights belong to, or null for a model with no published weights
+     * @param name       the model's name, for messages
      */
-    static ComputationGraph load(EfficientNet model, WeightSource source, Variant variant, String name)
-            throws IOException {
-        if (model.wantsClassifierWeights() && model.options().numClasses() != 1000) {
+    static ComputationGraph load(EfficientNet model, PretrainedType type, WeightSource configured, Variant variant,
+                                 String name) throws IOException {
+        if (type != PretrainedType.IMAGENET) {
+            throw new UnsupportedOperationException("EfficientNet has ImageNet weights only, not " + type);
+        }
+        OneDnnHelpers.enableUnlessConfigured();
+        if (variant == null) {
+            throw new UnsupportedOperationException("ImageNet weights exist for B0-B7 with their published width and "
+                    + "depth only; this model is " + name);
+        }
+        WeightSource source = source(configured, variant, model.options());
+        if (wantsClassifierWeights(model.options()) && model.options().numClasses() != 1000) {
             throw new IllegalStateException("ImageNet weights have 1000 classes but the model has "
                     + model.options().numClasses() + ": build it with includeTop(false) and add your own "
                     + "classifier, or replace 'predictions' with TransferLearning");
@@ -54,5 +66,15 @@ final class PretrainedLoader {
             layer.setParams(from.params());
         }
         return net;
+    }
+
+    /** The configured weight file, or the official Keras file (top or notop) for the variant. */
+    static WeightSource source(WeightSource configured, Variant variant, NetworkOptions options) {
+        return configured != null ? configured : WeightSource.imagenet(variant, wantsClassifierWeights(options));
+    }
+
+    /** Whether the pretrained file must include the classifier (multi-scale graphs have no head). */
+    private static boolean wantsClassifierWeights(NetworkOptions options) {
+        return options.includeTop() && !options.multiScaleFeatures();
     }
 }
