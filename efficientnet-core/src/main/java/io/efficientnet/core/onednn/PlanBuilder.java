@@ -189,7 +189,7 @@ final class PlanBuilder implements AutoCloseable {
         return natives.keep(new memory.desc(dims, F32, strides));
     }
 
-    /** A kept copy of {@code desc} (a primitive descriptor's query results live only as long as it does). */
+    /** A copy of {@code desc} that lives as long as the plan. */
     memory.desc copy(memory.desc desc) {
         return natives.keep(new memory.desc(desc.data()));
     }
