@@ -11,11 +11,11 @@ import java.util.Locale;
 
 /**
  * Transfer learning: a pretrained EfficientNet becomes a classifier for classes it never saw. Everything up to
- * {@code top_activation} is frozen and {@code predictions} is replaced by a new softmax layer for the new classes,
- * which alone is trained; the same architecture trained from scratch on the same images is the baseline. Both are
- * trained with 10, 50 and 200 labelled images per class and compared on the validation images; the transferred
- * network of the largest budget is saved as a model zip (network, normaliser, class names, input shape) that
- * {@code bin/efficientnet predict --model} reads.
+ * {@code top_activation} is frozen and {@code predictions} is replaced by a new head for the new classes (a batch
+ * normalization of the pooled features, then softmax), which alone is trained; the same architecture trained from
+ * scratch on the same images is the baseline. Both are trained with 10, 50 and 200 labelled images per class and
+ * compared on the validation images; the transferred network of the largest budget is saved as a model zip
+ * (network, normaliser, class names, input shape) that {@code bin/efficientnet predict --model} reads.
  *
  * <pre>
  * efficientnet-examples/run-example TransferLearningExample [--fast] [--backbone fashion|imagenet] [--keras B0.h5]

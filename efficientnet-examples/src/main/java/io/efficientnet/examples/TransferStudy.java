@@ -10,6 +10,7 @@ import io.efficientnet.train.data.LabeledImage;
 import io.efficientnet.train.run.EvalResult;
 import io.efficientnet.train.run.Evaluator;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
+import org.deeplearning4j.nn.conf.layers.BatchNormalization;
 import org.deeplearning4j.nn.conf.layers.FeedForwardLayer;
 import org.deeplearning4j.nn.conf.layers.OutputLayer;
 import org.deeplearning4j.nn.graph.ComputationGraph;
@@ -123,15 +124,28 @@ final class TransferStudy {
                 .fineTuneConfiguration(new FineTuneConfiguration.Builder().updater(new Adam(method.learningRate))
                         .seed(42L).build())
                 .setFeatureExtractor(method == Method.FROZEN ? FREEZE_UP_TO : inputOfFirst(base, fineTuneFrom));
-        if (base.getConfiguration().getVertices().containsKey("predictions")) {
+        long features = ((FeedForwardLayer) base.getLayer("top_conv").conf().getLayer()).getNOut();
+        if (method == Method.FROZEN) {
+            // The frozen features vary little on classes the backbone never saw (their spread is a small fraction of
+            // their mean): the new head standardises them first, as a linear probe on normalised features does.
+            for (String v : List.of("predictions", "top_dropout")) {
+                if (base.getConfiguration().getVertices().containsKey(v)) {
+                    b.removeVertexAndConnections(v);
+                }
+            }
+            b.addLayer("head_bn", new BatchNormalization.Builder().nIn(features).nOut(features).build(), "avg_pool")
+                    .addLayer("predictions", head(features, numClasses), "head_bn").setOutputs("predictions");
+        } else if (base.getConfiguration().getVertices().containsKey("predictions")) {
             b.nOutReplace("predictions", numClasses, WeightInit.XAVIER);
         } else {
-            long features = ((FeedForwardLayer) base.getLayer("top_conv").conf().getLayer()).getNOut();
-            b.addLayer("predictions", new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT)
-                    .nIn(features).nOut(numClasses).activation(Activation.SOFTMAX).weightInit(WeightInit.XAVIER)
-                    .build(), "avg_pool").setOutputs("predictions");
+            b.addLayer("predictions", head(features, numClasses), "avg_pool").setOutputs("predictions");
         }
         return b.build();
+    }
+
+    private static OutputLayer head(long features, int numClasses) {
+        return new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT).nIn(features).nOut(numClasses)
+                .activation(Activation.SOFTMAX).weightInit(WeightInit.XAVIER).build();
     }
 
     /** Validation metrics of {@code net} on the target task, through {@code engine}. */

@@ -40,19 +40,20 @@ class TransferLearningExampleTest {
         SavedModel saved = SavedModel.load(zip);
         assertEquals(TransferStudy.TARGET_CLASSES, saved.labels());
         assertArrayEquals(new int[] {3, 32, 32}, saved.inputShape());
-        // every layer up to top_activation is the backbone's; only the new head trained
+        // every layer up to top_activation is the backbone's; only the new head (head_bn, predictions) trained
         ComputationGraph backbone = Backbone.fashion().classifier();
         int frozenLayers = 0;
         for (Layer l : saved.network().getLayers()) {
             String name = l.conf().getLayer().getLayerName();
-            if (l.numParams() > 0 && !name.equals("predictions")) {
+            if (l.numParams() > 0 && !name.equals("predictions") && !name.equals("head_bn")) {
                 assertEquals(backbone.getLayer(name).params(), l.params(), "frozen layer " + name + " unchanged");
                 frozenLayers++;
             }
         }
         assertTrue(frozenLayers > 10, "frozen layers compared: " + frozenLayers);
-        assertEquals(saved.network().getLayer("predictions").numParams(),
-                TransferStudy.trainableParams(saved.network()), "only the head trains");
+        assertEquals(saved.network().getLayer("predictions").numParams()
+                + saved.network().getLayer("head_bn").numParams(), TransferStudy.trainableParams(saved.network()),
+                "only the head trains");
         Backbone fashion = Backbone.fashion();
         assertEquals(frozen, TransferStudy.evaluate(saved.network(), target, fashion,
                 Examples.engine(Examples.Args.parse())).top1(), "the restored model classifies as the trained one");
@@ -72,6 +73,8 @@ class TransferLearningExampleTest {
         assertArrayEquals(new int[] {3, 32, 32}, saved.inputShape());
         // B0's full width: the 1280 top_conv channels feed the new 5-class head
         assertEquals(1280L * 5, saved.network().getLayer("predictions").getParam("W").length());
-        assertEquals(1280L * 5 + 5, TransferStudy.trainableParams(saved.network()), "only the head trains");
+        // and the head's batch norm of those 1280 features: scale, shift, running mean and variance
+        assertEquals(1280L * 5 + 5 + 4 * 1280, TransferStudy.trainableParams(saved.network()),
+                "only the head trains");
     }
 }
