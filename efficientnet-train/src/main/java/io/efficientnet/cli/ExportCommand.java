@@ -93,9 +93,6 @@ public final class ExportCommand implements Callable<Integer> {
         if (!r.copiedEntries().isEmpty()) {
             out.println("Copied " + String.join(", ", r.copiedEntries()));
         }
-        for (String s : r.skippedEntries()) {
-            commandSpec.commandLine().getErr().println("warning: entry " + s + " is not text and was not copied");
-        }
         out.println("Wrote " + output);
         return 0;
     }

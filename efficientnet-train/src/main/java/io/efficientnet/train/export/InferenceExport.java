@@ -4,41 +4,25 @@ import io.efficientnet.core.inference.BatchNormFolding;
 import io.efficientnet.core.weights.ModelZip;
 import io.efficientnet.core.weights.ModelZipLoader;
 import org.deeplearning4j.nn.graph.ComputationGraph;
-import org.deeplearning4j.util.ModelSerializer;
 import org.nd4j.linalg.dataset.api.preprocessor.Normalizer;
 
 import java.io.IOException;
-import java.io.InputStream;
-import java.nio.ByteBuffer;
-import java.nio.charset.CharacterCodingException;
-import java.nio.charset.CodingErrorAction;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.Enumeration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
-import java.util.zip.ZipEntry;
-import java.util.zip.ZipFile;
 
 /**
  * Re-writes a model zip for deployment: no updater state and, optionally, batch norms folded into their
- * convolutions ({@link BatchNormFolding}). The normalizer and the text entries ({@value ModelZip#INPUT_SHAPE},
- * {@value ModelZip#LABELS}, …) are carried over; the output is written atomically ({@link ModelZip#write}).
+ * convolutions ({@link BatchNormFolding}). The normalizer and the description entries ({@value ModelZip#INPUT_SHAPE},
+ * {@value ModelZip#LABELS}) are carried over; the output is written atomically ({@link ModelZip#write}).
  *
  * <p>The normalizer stays the model's preprocessing: folding {@code (x − mean)/std} into the stem convolution would
  * be exact only without padding, and the stem pads with zeros after normalisation (TF "SAME" or symmetric), so the
  * border outputs would change.
  */
 public final class InferenceExport {
-
-    /** Entries ModelSerializer writes itself (everything else in a model zip is carried over as text). */
-    private static final Set<String> MODEL_ENTRIES = Set.of(ModelSerializer.CONFIGURATION_JSON,
-            ModelSerializer.COEFFICIENTS_BIN, ModelSerializer.UPDATER_BIN, ModelSerializer.NORMALIZER_BIN,
-            ModelSerializer.NO_PARAMS_MARKER, ModelSerializer.PREPROCESSOR_BIN);
 
     private InferenceExport() {
     }
@@ -52,12 +36,11 @@ public final class InferenceExport {
      * @param paramsBefore   parameters of the input model
      * @param paramsAfter    parameters of the written model
      * @param normalizer     whether a normalizer was carried over
-     * @param copiedEntries  text entries carried over
-     * @param skippedEntries entries that are not UTF-8 text and were not carried over
+     * @param copiedEntries  the model's description carried over ({@value ModelZip#INPUT_SHAPE},
+     *                       {@value ModelZip#LABELS})
      */
     public record Report(BatchNormFolding.Result folding, int layersBefore, int layersAfter, long paramsBefore,
-                         long paramsAfter, boolean normalizer, List<String> copiedEntries,
-                         List<String> skippedEntries) {
+                         long paramsAfter, boolean normalizer, List<String> copiedEntries) {
     }
 
     /**
@@ -72,28 +55,16 @@ public final class InferenceExport {
         return ModelZipLoader.graph(zip, false);
     }
 
-    /** The zip's entries that ModelSerializer did not write, as text (binary ones are listed in {@code skipped}). */
-    static Map<String, String> extraEntries(Path zip, List<String> skipped) throws IOException {
+    /**
+     * The description entries of {@code zip} that it has. They are the only entries besides DL4J's own that a model zip
+     * can hold: {@link ModelZipLoader} refuses any other.
+     */
+    static Map<String, String> descriptionEntries(Path zip) throws IOException {
         Map<String, String> entries = new LinkedHashMap<>();
-        try (ZipFile z = new ZipFile(zip.toFile())) {
-            Enumeration<? extends ZipEntry> all = z.entries();
-            while (all.hasMoreElements()) {
-                ZipEntry e = all.nextElement();
-                if (e.isDirectory() || MODEL_ENTRIES.contains(e.getName())) {
-                    continue;
-                }
-                byte[] bytes;
-                try (InputStream in = z.getInputStream(e)) {
-                    bytes = in.readAllBytes();
-                }
-                try {
-                    entries.put(e.getName(), StandardCharsets.UTF_8.newDecoder()
-                            .onMalformedInput(CodingErrorAction.REPORT)
-                            .onUnmappableCharacter(CodingErrorAction.REPORT)
-                            .decode(ByteBuffer.wrap(bytes)).toString());
-                } catch (CharacterCodingException notText) {
-                    skipped.add(e.getName());
-                }
+        for (String name : List.of(ModelZip.INPUT_SHAPE, ModelZip.LABELS)) {
+            String text = ModelZip.readEntry(zip, name);
+            if (text != null) {
+                entries.put(name, text);
             }
         }
         return entries;
@@ -107,12 +78,11 @@ public final class InferenceExport {
     public static Report export(Path input, Path output, boolean optimize) throws IOException {
         ComputationGraph net = restore(input);
         Normalizer<?> normalizer = ModelZipLoader.normalizer(input);
-        List<String> skipped = new ArrayList<>();
-        Map<String, String> extra = extraEntries(input, skipped);
+        Map<String, String> extra = descriptionEntries(input);
         BatchNormFolding.Result folding = optimize ? BatchNormFolding.fold(net) : null;
         ComputationGraph out = folding != null ? folding.graph() : net;
         ModelZip.write(out, output, false, normalizer, extra);
         return new Report(folding, net.getLayers().length, out.getLayers().length, net.numParams(), out.numParams(),
-                normalizer != null, List.copyOf(extra.keySet()), List.copyOf(skipped));
+                normalizer != null, List.copyOf(extra.keySet()));
     }
 }
