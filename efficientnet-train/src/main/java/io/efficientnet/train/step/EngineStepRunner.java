@@ -18,7 +18,6 @@ final class EngineStepRunner implements StepRunner {
     private final Consumer<String> notes;
     private TrainingSession session;
     private ComputationGraph bound;
-    private String lastNote;
 
     EngineStepRunner(Engine engine, Consumer<String> notes) {
         this.engine = engine;
@@ -29,19 +28,11 @@ final class EngineStepRunner implements StepRunner {
     public double step(ComputationGraph net, ImageBatches.Batch batch) {
         if (session == null || bound != net) {
             close();
-            session = Engines.training(net, engine, this::note);
+            session = Engines.training(net, engine, notes);
             bound = net;
-            note("training steps run on " + session.description());
+            notes.accept("training steps run on " + session.description());
         }
         return session.fit(batch.data());
-    }
-
-    /** Passes {@code line} on unless it repeats the last one (the session is re-opened after a restore). */
-    private void note(String line) {
-        if (!line.equals(lastNote)) {
-            notes.accept(line);
-            lastNote = line;
-        }
     }
 
     @Override

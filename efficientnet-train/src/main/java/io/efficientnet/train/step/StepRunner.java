@@ -51,7 +51,8 @@ public interface StepRunner extends AutoCloseable {
 
     /**
      * One device: each step through {@code engine} ({@link io.efficientnet.core.engine.Engines#training}); {@code notes}
-     * hears once why {@link Engine#AUTO} chose DL4J, if it did.
+     * hears what runs the steps, and why {@link Engine#AUTO} chose DL4J if it did, each time a session opens (the
+     * first step, and again for another network, e.g. after a restore).
      */
     static StepRunner single(Engine engine, Consumer<String> notes) {
         return new EngineStepRunner(engine, notes);
