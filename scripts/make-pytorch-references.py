@@ -2,6 +2,7 @@
 """Writes the PyTorch reference files for the PyTorch weight import tests.
 
     /usr/bin/python3 scripts/make-pytorch-references.py [--output efficientnet-core/src/test/resources/pytorch]
+    /usr/bin/python3 scripts/make-pytorch-references.py --full-b0 --output DIR   (scripts/check-pytorch-b0.sh)
 
 Needs Debian's python3-torch and python3-torchvision (torch 1.13 / torchvision 0.14 or newer). Writes:
 
@@ -62,11 +63,12 @@ def write_safetensors(path, tensors):
             f.write(b)
 
 
-def tiny_torchvision():
-    """efficientnet_b0's configuration scaled to width 0.25, depth 0.34, with random weights and statistics."""
+def tiny_torchvision(width=WIDTH, depth=DEPTH, classes=CLASSES, resolution=RESOLUTION):
+    """efficientnet_b0's configuration scaled to width 0.25, depth 0.34 (or as given), with random weights and
+    statistics."""
     torch.manual_seed(0)  # the modules' own initialisation
-    setting, last_channel = tv._efficientnet_conf("efficientnet_b0", width_mult=WIDTH, depth_mult=DEPTH)
-    model = tv.EfficientNet(setting, 0.2, num_classes=CLASSES, last_channel=last_channel)
+    setting, last_channel = tv._efficientnet_conf("efficientnet_b0", width_mult=width, depth_mult=depth)
+    model = tv.EfficientNet(setting, 0.2, num_classes=classes, last_channel=last_channel)
     g = torch.Generator().manual_seed(7)
     bns = [m for m in model.modules() if isinstance(m, torch.nn.BatchNorm2d)]
     with torch.no_grad():
@@ -76,7 +78,7 @@ def tiny_torchvision():
             m.reset_running_stats()
             m.momentum = None  # cumulative average: the statistics of the calibration batch
         model.train()
-        calibration = torch.randn(8, 3, RESOLUTION, RESOLUTION, generator=g)
+        calibration = torch.randn(8, 3, resolution, resolution, generator=g)
         model(calibration)
         for m in bns:
             # perturb so that the running statistics are not exactly the batch's
@@ -87,7 +89,7 @@ def tiny_torchvision():
         model.eval()
         model.classifier[1].bias.zero_()
         model.classifier[1].weight.mul_(2.0 / model(calibration).std())
-        model.classifier[1].bias.copy_(torch.randn(CLASSES, generator=g) * 0.5)
+        model.classifier[1].bias.copy_(torch.randn(classes, generator=g) * 0.5)
     return model
 
 
@@ -152,12 +154,35 @@ def reader_tensors():
     }
 
 
+def full_b0(out):
+    """torchvision's efficientnet_b0 at full size (1000 classes, 224 px), random weights calibrated as above: its
+    state_dict (21 MB), an input, the float64 outputs and PyTorch's own float32 error on them, for
+    scripts/check-pytorch-b0.sh."""
+    model = tiny_torchvision(1.0, 1.0, 1000, 224)
+    torch.save({k: v.clone() for k, v in model.state_dict().items()}, out("efficientnet-b0-torchvision.pth"))
+    x = torch.randn(2, 3, 224, 224, generator=torch.Generator().manual_seed(11))
+    with open(out("efficientnet-b0-input.f32"), "wb") as f:
+        f.write(tensor_bytes(x))
+    with torch.no_grad():
+        p32 = torch.softmax(model.float()(x), 1).double()
+    expected = outputs(model, x)  # float64
+    p64 = torch.tensor(expected["probabilities"]).reshape(p32.shape)
+    # PyTorch's own float32 rounding, in the check's measure: the floor for any float32 implementation
+    float32_error = ((p32 - p64).abs().max() / p64.abs().max()).item()
+    with open(out("efficientnet-b0-expected.json"), "w") as f:
+        json.dump({"input_shape": [2, 3, 224, 224], "symmetric": expected, "pytorch_float32_error": float32_error}, f)
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--output", default="efficientnet-core/src/test/resources/pytorch")
+    p.add_argument("--full-b0", action="store_true", help="write only the full-size B0 files (see full_b0)")
     a = p.parse_args()
     os.makedirs(a.output, exist_ok=True)
     out = lambda name: os.path.join(a.output, name)
+    if a.full_b0:
+        full_b0(out)
+        return
 
     model = tiny_torchvision()
     assert all(torch.equal(a, b) for a, b in zip(model.state_dict().values(), tiny_torchvision().state_dict().values()))
