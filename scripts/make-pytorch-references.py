@@ -156,10 +156,12 @@ def reader_tensors():
 
 def full_b0(out):
     """torchvision's efficientnet_b0 at full size (1000 classes, 224 px), random weights calibrated as above: its
-    state_dict (21 MB), an input, the float64 outputs and PyTorch's own float32 error on them, for
+    state_dict (.pth and .safetensors, 21 MB each), an input, the float64 outputs and PyTorch's own float32 error on them, for
     scripts/check-pytorch-b0.sh."""
     model = tiny_torchvision(1.0, 1.0, 1000, 224)
-    torch.save({k: v.clone() for k, v in model.state_dict().items()}, out("efficientnet-b0-torchvision.pth"))
+    state = {k: v.clone() for k, v in model.state_dict().items()}
+    torch.save(state, out("efficientnet-b0-torchvision.pth"))
+    write_safetensors(out("efficientnet-b0-torchvision.safetensors"), state)
     x = torch.randn(2, 3, 224, 224, generator=torch.Generator().manual_seed(11))
     with open(out("efficientnet-b0-input.f32"), "wb") as f:
         f.write(tensor_bytes(x))
