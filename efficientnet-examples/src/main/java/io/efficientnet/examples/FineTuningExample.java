@@ -10,13 +10,13 @@ import java.util.Locale;
 
 /**
  * Fine-tuning: as in {@link TransferLearningExample} the backbone gets a new classifier for the target classes, but
- * its top blocks (from {@code block6} on) train too, at a lower learning rate than training from scratch; the layers
+ * its top blocks (from {@code block4} on) train too, at a lower learning rate than training from scratch; the layers
  * below stay frozen. The table compares it with the frozen backbone and with training from scratch at each number of
  * labels per class; the fine-tuned network of the largest budget is saved.
  *
  * <pre>
  * efficientnet-examples/run-example FineTuningExample [--fast] [--backbone fashion|imagenet] [--keras B0.h5]
- *     [--data DIR] [--from block6] [--labels 10,50,200] [--steps N] [--batch N] [--engine auto|onednn|dl4j]
+ *     [--data DIR] [--from block4] [--labels 10,50,200] [--steps N] [--batch N] [--engine auto|onednn|dl4j]
  *     [--output FILE.zip]
  * </pre>
  */

@@ -90,9 +90,9 @@ public final class TransferLearningExample {
         return Arrays.stream(given.split(",")).map(String::trim).map(Integer::parseInt).sorted().toList();
     }
 
-    /** {@code --steps} (default 300, fast 60), {@code --batch} (32), {@code --from} (block6), {@code --engine}. */
+    /** {@code --steps} (default 300, fast 60), {@code --batch} (32), {@code --from} (block4), {@code --engine}. */
     static TransferStudy.Settings settings(Examples.Args args) {
         return new TransferStudy.Settings(args.getInt("steps", args.fast() ? 60 : 300), args.getInt("batch", 32),
-                args.get("from", "block6"), Examples.engine(args));
+                args.get("from", "block4"), Examples.engine(args));
     }
 }

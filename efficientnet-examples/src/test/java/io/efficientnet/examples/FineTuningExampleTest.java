@@ -18,7 +18,7 @@ class FineTuningExampleTest {
         FineTuningExample.Result r = FineTuningExample.run("--fast", "--data", RepoPaths.data(), "--steps", "20",
                 "--output", zip.toString());
 
-        assertEquals("block6", r.unfrozenFrom());
+        assertEquals("block4", r.unfrozenFrom());
         assertEquals(3, r.rows().size(), "from scratch, frozen and fine-tuned at 10 labels per class");
         assertTrue(r.trainableParams() > 0 && r.trainableParams() < r.totalParams());
         double bound = TransferLearningExampleTest.aboveChance(250);
@@ -34,7 +34,7 @@ class FineTuningExampleTest {
         boolean above = false;
         for (int i : saved.network().topologicalSortOrder()) {
             String name = saved.network().getVertices()[i].getVertexName();
-            above |= name.startsWith("block6");
+            above |= name.startsWith("block4");
             Layer l = saved.network().getLayer(name);
             if (l == null || l.numParams() == 0 || name.equals("predictions")) {
                 continue;
@@ -45,12 +45,12 @@ class FineTuningExampleTest {
                     trained++;
                 }
             } else {
-                assertEquals(backbone.getLayer(name).params(), l.params(), "layer " + name + " below block6");
+                assertEquals(backbone.getLayer(name).params(), l.params(), "layer " + name + " below block4");
                 frozen++;
             }
         }
         assertTrue(frozen > 10, "frozen layers compared: " + frozen);
-        assertTrue(trained > 0, "layers from block6 on changed");
+        assertTrue(trained > 0, "layers from block4 on changed");
         assertEquals(r.trainableParams(), trainable + saved.network().getLayer("predictions").numParams());
     }
 }
