@@ -6,8 +6,8 @@
 #
 #   scripts/train-fashion-backbone.sh [WORK_DIR]      (default build/fashion-backbone)
 #
-# Needs Debian's dataset-fashion-mnist (apt-get install dataset-fashion-mnist) and python3; took 38 minutes on a
-# 2-core machine shared with other work. Prints the source classes' validation accuracy of the shipped weights (the
+# Needs Debian's dataset-fashion-mnist (apt-get install dataset-fashion-mnist) and python3; takes about 12 minutes on
+# an idle 2-core machine. Prints the source classes' validation accuracy of the shipped weights (the
 # EMA weights of the best epoch), which the model card (efficientnet-examples/models/README.md) records.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
