@@ -109,6 +109,10 @@ final class InnerProductPrimitives {
         memory wUser = plan.viewMemory(wUserDesc, wParam);
         memory w = b.newMemory(pd.weights_desc());
         plan.refresh(plan.reorder(wUser, w));
+        boolean dataGradient = !b.isInput(dn.input());
+        inner_product_backward_data.primitive_desc bdpd = dataGradient
+                ? backwardData(b, src.dims, wDims, dstDims, pd) : null;
+        memory wForData = dataGradient ? weightsFor(plan, bdpd.weights_desc(), w, pd.weights_desc(), wUser) : null;
         Tensor pre = b.allocate(dstDims, pd.dst_desc());
         IntMemoryMap args = b.natives.args(DNNL_ARG_SRC, src.mem, DNNL_ARG_WEIGHTS, w, DNNL_ARG_DST, pre.mem);
         if (bias) {
@@ -145,12 +149,11 @@ final class InnerProductPrimitives {
             }
             plan.backward(plan.exec(b.natives.keep(new inner_product_backward_weights(bwpd)), bargs));
             plan.backward(plan.reorder(dW, plan.viewMemory(wGradDesc, wGrad)));
-            if (!b.isInput(dn.input())) {
-                inner_product_backward_data.primitive_desc bdpd = backwardData(b, src.dims, wDims, dstDims, pd);
+            if (dataGradient) {
                 memory dSrc = plan.contributionTarget(src, bdpd.diff_src_desc());
                 plan.backward(plan.exec(b.natives.keep(new inner_product_backward_data(bdpd)), b.natives.args(
                         DNNL_ARG_DIFF_DST, plan.convert(dPre, dPreDesc, bdpd.diff_dst_desc()), DNNL_ARG_WEIGHTS,
-                        plan.convert(w, pd.weights_desc(), bdpd.weights_desc()), DNNL_ARG_DIFF_SRC, dSrc)));
+                        wForData, DNNL_ARG_DIFF_SRC, dSrc)));
                 plan.contributed(src, dSrc, bdpd.diff_src_desc());
             }
         });
@@ -176,6 +179,23 @@ final class InnerProductPrimitives {
         return b.natives.keep(new inner_product_backward_data.primitive_desc(b.natives.keep(
                 new inner_product_backward_data.desc(b.any(srcDims), b.any(wDims), b.any(dstDims))), b.eng,
                 forwardPd));
+    }
+
+    /**
+     * The weights in the format {@code wanted}: the forward pass's copy {@code w} if it has that format, else a copy
+     * refreshed from the network's own array {@code wUser} before each step (made while the forward pass is built, so
+     * no backward temporary shares its buffer). Reordering {@code w} itself would go from one padded
+     * blocked format to another through oneDNN's generic reorder (B0's 1000×1280 head: ~30 ms per step), while the
+     * network's plain array reorders with a jit kernel.
+     */
+    private static memory weightsFor(OneDnnTrainingPlan plan, memory.desc wanted, memory w, memory.desc wDesc,
+                                     memory wUser) {
+        if (wanted.equals(wDesc)) {
+            return w;
+        }
+        memory copy = plan.builder().newMemory(wanted);
+        plan.refresh(plan.reorder(wUser, copy));
+        return copy;
     }
 
     /** DL4J's dense weights {@code [in, out]} (any strides) as oneDNN's {@code [out, in(, 1, 1)]}. */

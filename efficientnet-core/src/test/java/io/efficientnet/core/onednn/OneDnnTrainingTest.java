@@ -5,6 +5,7 @@ import io.efficientnet.core.LayerChoices;
 import io.efficientnet.core.EfficientNet;
 import io.efficientnet.core.Float64Checks;
 import io.efficientnet.core.model.Pooling;
+import io.efficientnet.core.model.Variant;
 import org.deeplearning4j.nn.conf.layers.DenseLayer;
 import org.deeplearning4j.nn.conf.layers.OutputLayer;
 import org.deeplearning4j.nn.graph.ComputationGraph;
@@ -62,6 +63,11 @@ class OneDnnTrainingTest {
     }
 
     private static void assertSameStep(EfficientNet.Builder builder, int batch, int res, ActivationLayout layout) {
+        assertSameStep(builder, batch, res, layout, 5);
+    }
+
+    private static void assertSameStep(EfficientNet.Builder builder, int batch, int res, ActivationLayout layout,
+                                       int classes) {
         ComputationGraph plain = builder.build().init();
         ComputationGraph engine = builder.build().init();
         ComputationGraph exact = builder.dataType(DataType.DOUBLE).build().init();
@@ -73,7 +79,7 @@ class OneDnnTrainingTest {
         INDArray start = plain.params().dup();
         Nd4j.getRandom().setSeed(100);
         INDArray x = Nd4j.randn(DataType.FLOAT, batch, 3, res, res);
-        INDArray y = oneHot(batch, 5);
+        INDArray y = oneHot(batch, classes);
         try (OneDnnTraining training = OneDnnTraining.of(engine, layout)) {
             plain.fit(new INDArray[] {x}, new INDArray[] {y});
             exact.fit(new INDArray[] {x.castTo(DataType.DOUBLE)}, new INDArray[] {y.castTo(DataType.DOUBLE)});
@@ -102,6 +108,19 @@ class OneDnnTrainingTest {
             assertAsCloseToExact(exact.score(), plain.score(), next, "second loss");
             assertEquals(2, engine.getIterationCount());
         }
+    }
+
+    /**
+     * A 1000-class head, as ImageNet's: where oneDNN's backward-data kernel for it wants the weights in another
+     * blocked format than the forward pass (B0's 1280 → 1000 on AVX-512), the plan keeps a second copy refreshed from
+     * the network's weights before each step; stale or misplaced weights there would give the layers below a wrong
+     * gradient.
+     */
+    @Test
+    void aThousandClassHeadTrainsLikeFit() {
+        assertSameStep(EfficientNet.builder().variant(Variant.B0).resolution(64).numClasses(1000)
+                .updater(new Sgd(0.01)).dropoutRate(0).dropPathRate(0).seed(3), 4, 64, ActivationLayout.BLOCKED,
+                1000);
     }
 
     /** Running mean ~ N(0, 0.3²) and variance in [0.2, 2.2) for every batch norm (γ = 1, β = 0 as initialised). */
