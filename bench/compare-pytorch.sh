@@ -12,7 +12,7 @@
 #                   a time, not a number of iterations (10 batch-1 warm-ups left ours 10-25% slower, BENCHMARKS.md)
 #   --rounds R      run every shape R times, alternating ours and PyTorch; the table shows the median of the
 #                   per-run medians (default 1)
-#   --only TEXT     run only the rows whose label contains TEXT (e.g. "batch 1")
+#   --only TEXT     run only the row labelled TEXT, or else the rows whose label contains TEXT (e.g. "batch 1")
 #   --output FILE   also write the table as markdown to FILE, and every run's JSON to FILE with .jsonl appended
 #   --quick         smoke test only: tiny shapes (64 px), 1 warm-up + 2 iterations; the numbers mean nothing
 #
@@ -68,7 +68,14 @@ trap 'rm -f "$results"' EXIT
 for ((round = 1; round <= rounds; round++)); do
   for s in "${shapes[@]}"; do
     IFS='|' read -r label variant mode batch res extra <<<"$s"
-    [[ -n "$only" && "$label" != *"$only"* ]] && continue
+    # a label itself selects that row alone; other text selects every row containing it
+    if [[ -n "$only" ]]; then
+      if printf '%s\n' "${shapes[@]}" | cut -d'|' -f1 | grep -qxF -- "$only"; then
+        [[ "$label" != "$only" ]] && continue
+      elif [[ "$label" != *"$only"* ]]; then
+        continue
+      fi
+    fi
     w="$warmup" k="$iterations"
     if [[ "$batch" == 1 ]]; then w=$((8 * warmup)) k=$((4 * iterations)); fi
     common=(--mode "$mode" --batch-size "$batch" --resolution "$res" --warmup "$w" --iterations "$k")

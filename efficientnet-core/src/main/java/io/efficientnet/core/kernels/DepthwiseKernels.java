@@ -5,9 +5,10 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import java.nio.ByteBuffer;
 
 /**
- * The weight gradient of a stride-1, multiplier-1 depthwise convolution with symmetric padding {@code (k − 1) / 2}
- * (odd k), for dense float32 NCHW arrays, with the JDK's Vector API. oneDNN computes this gradient for 5×5 kernels
- * through its generic im2col + GEMM path, the largest single cost of an EfficientNet-B0 training step (BENCHMARKS.md).
+ * The weight gradient of a multiplier-1 depthwise convolution, for dense float32 NCHW data, with the JDK's Vector API
+ * (DL4J's layers: stride 1, symmetric padding {@code (k − 1) / 2}; the oneDNN training engine: any stride and
+ * padding). oneDNN computes this gradient for 5×5 kernels through its generic im2col + GEMM path, the largest single
+ * cost of an EfficientNet-B0 training step (BENCHMARKS.md).
  * Available exactly when {@link SwishKernels#available()} is; callers check {@link #accepts}.
  */
 public final class DepthwiseKernels {
@@ -24,15 +25,18 @@ public final class DepthwiseKernels {
     }
 
     /**
-     * The same for native buffers (native byte order): {@code x} and {@code dz} dense NCHW {@code [n, c, h, w]},
-     * {@code dw} {@code [k, k, c]}, overwritten. Requires {@link SwishKernels#available()}.
+     * The same for native buffers (native byte order) and any stride and padding: {@code x} dense NCHW
+     * {@code [n, c, h, w]}, {@code dz} dense {@code [n, c, oh, ow]}, {@code dw} {@code [k, k, c]}, overwritten; zero
+     * padding of {@code top} rows and {@code left} columns before the input (any padding after it follows from the
+     * output size). Requires {@link SwishKernels#available()}.
      */
-    public static void weightGradient(ByteBuffer x, ByteBuffer dz, ByteBuffer dw, int n, int c, int h, int w, int k) {
+    public static void weightGradient(ByteBuffer x, ByteBuffer dz, ByteBuffer dw, int n, int c, int h, int w, int k,
+                                      int stride, int top, int left, int oh, int ow) {
         if (!SwishKernels.available()) {
             throw new IllegalStateException("the Vector API kernels are not available (--add-modules "
                     + "jdk.incubator.vector)");
         }
-        VectorDepthwise.weightGradient(x, dz, dw, n, c, h, w, k);
+        VectorDepthwise.weightGradient(x, dz, dw, n, c, h, w, k, stride, top, left, oh, ow);
     }
 
     /** Writes {@code dL/dW} of a k×k depthwise convolution (stride 1, padding (k − 1)/2) into {@code dw}. */
@@ -40,7 +44,8 @@ public final class DepthwiseKernels {
         ByteBuffer bx = DirectFloats.of(x);
         ByteBuffer bz = DirectFloats.of(dz);
         ByteBuffer bw = DirectFloats.of(dw);
+        int p = (k - 1) / 2;
         VectorDepthwise.weightGradient(bx, bz, bw, (int) x.size(0), (int) x.size(1), (int) x.size(2),
-                (int) x.size(3), k);
+                (int) x.size(3), k, 1, p, p, (int) x.size(2), (int) x.size(3));
     }
 }

@@ -9,11 +9,8 @@ import org.bytedeco.dnnl.convolution_forward;
 import org.bytedeco.dnnl.memory;
 import org.bytedeco.dnnl.post_ops;
 import org.bytedeco.dnnl.primitive_attr;
-import org.bytedeco.javacpp.BytePointer;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.util.Arrays;
 
 import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_BIAS;
@@ -187,8 +184,8 @@ final class ConvolutionPrimitives {
         memory.desc dPreDesc = act == null ? out.diffDesc : pre.desc;
         INDArray wGrad = plan.views().gradient(c.name(), "W");
         memory gUser = plan.viewMemory(weightsDesc(b, c, geo.wDims(), wGrad), wGrad);
-        if (javaDepthwiseGradient(c, geo.padL(), geo.padR()) && biasDesc == null) {
-            depthwiseWeightGradient(plan, c, in, dPre, dPreDesc, geo.wDims(), gUser, src.dims);
+        if (javaDepthwiseGradient(c) && biasDesc == null) {
+            depthwiseWeightGradient(plan, c, in, dPre, dPreDesc, geo, gUser, src.dims);
         } else {
             weightGradient(plan, c, pd, in, dPre, dPreDesc, geo, gUser, src.dims, biasDesc);
         }
@@ -209,42 +206,43 @@ final class ConvolutionPrimitives {
 
     /**
      * Whether a convolution's weight gradient runs in this project's Vector API kernel: depthwise (multiplier 1),
-     * stride 1, odd k ≥ 5, symmetric padding (k − 1)/2. oneDNN 2.5's depthwise weight-gradient kernel handles 3×3
-     * only; 5×5 fell back to im2col + GEMM on plain layouts (~85 of ~500 ms of a B0 batch-8 step).
+     * square kernels of 5×5 and larger, any stride and padding. oneDNN 2.5's depthwise weight-gradient kernel handles
+     * 3×3 only; larger kernels fall back to im2col + GEMM on plain layouts (stride 1: ~85 of ~500 ms of a B0 batch-8
+     * step; B0's two stride-2 5×5 layers: ~30 ms).
      */
-    private static boolean javaDepthwiseGradient(LoweredOp.Conv c, long[] padL, long[] padR) {
+    private static boolean javaDepthwiseGradient(LoweredOp.Conv c) {
         int k = c.kernelH();
         return c.groups() > 1 && c.groups() == c.inChannels() && c.outChannels() == c.inChannels()
-                && c.strideH() == 1 && c.strideW() == 1 && k == c.kernelW() && k >= 5 && k % 2 == 1
-                && padL[0] == (k - 1) / 2 && padR[0] == padL[0] && padL[1] == padL[0] && padR[1] == padL[0]
-                && SwishKernels.available();
+                && c.strideH() == c.strideW() && k == c.kernelW() && k >= 5 && SwishKernels.available();
     }
 
     private static void depthwiseWeightGradient(OneDnnTrainingPlan plan, LoweredOp.Conv c, Tensor in, memory dPre,
-                                                memory.desc dPreDesc, long[] wDims, memory gUser, long[] srcDims) {
+                                                memory.desc dPreDesc, Geometry geo, memory gUser, long[] srcDims) {
         PlanBuilder b = plan.builder();
-        memory.desc plain = b.desc(srcDims, memory.format_tag.nchw);
-        memory x = plan.convert(in.mem, in.desc, plain);
-        memory dz = plan.convert(dPre, dPreDesc, plain);
+        long[] dstDims = geo.dstDims();
+        memory.desc plainSrc = b.desc(srcDims, memory.format_tag.nchw);
+        memory.desc plainDst = b.desc(dstDims, memory.format_tag.nchw);
+        memory x = plan.convert(in.mem, in.desc, plainSrc);
+        memory dz = plan.convert(dPre, dPreDesc, plainDst);
         long ch = c.inChannels();
         int k = c.kernelH();
         // [k, k, C]: DL4J's [kH, kW, nIn, 1] as goihw
-        memory.desc taps = b.strided(wDims, new long[] {1, 1, 1, k * ch, ch});
+        memory.desc taps = b.strided(geo.wDims(), new long[] {1, 1, 1, k * ch, ch});
         memory dw = b.newMemory(taps);
-        long bytes = plain.get_size();
         int n = Math.toIntExact(srcDims[0]);
         int h = Math.toIntExact(srcDims[2]);
         int w = Math.toIntExact(srcDims[3]);
+        int oh = Math.toIntExact(dstDims[2]);
+        int ow = Math.toIntExact(dstDims[3]);
+        int stride = c.strideH();
+        int top = Math.toIntExact(geo.padL()[0]);
+        int left = Math.toIntExact(geo.padL()[1]);
         plan.backward(() -> {
             b.strm._wait();
-            DepthwiseKernels.weightGradient(buffer(x, bytes), buffer(dz, bytes), buffer(dw, taps.get_size()), n,
-                    Math.toIntExact(ch), h, w, k);
+            DepthwiseKernels.weightGradient(PlanBuilder.bytes(x), PlanBuilder.bytes(dz), PlanBuilder.bytes(dw), n,
+                    Math.toIntExact(ch), h, w, k, stride, top, left, oh, ow);
         });
         plan.backward(plan.reorder(dw, gUser));
-    }
-
-    private static ByteBuffer buffer(memory m, long bytes) {
-        return new BytePointer(m.get_data_handle()).capacity(bytes).asByteBuffer().order(ByteOrder.nativeOrder());
     }
 
     private static void weightGradient(OneDnnTrainingPlan plan, LoweredOp.Conv c,

@@ -7,9 +7,12 @@ import org.bytedeco.dnnl.primitive;
 import org.bytedeco.dnnl.primitive_desc_base;
 import org.bytedeco.dnnl.reorder;
 import org.bytedeco.dnnl.stream;
+import org.bytedeco.javacpp.BytePointer;
 import org.bytedeco.javacpp.Pointer;
 import org.nd4j.linalg.api.memory.pointers.PagedPointer;
 
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -192,6 +195,12 @@ final class PlanBuilder implements AutoCloseable {
     /** A copy of {@code desc} that lives as long as the plan. */
     memory.desc copy(memory.desc desc) {
         return natives.keep(new memory.desc(desc.data()));
+    }
+
+    /** A memory's data as a native-order byte buffer of the memory's size, for this project's Java kernels. */
+    static ByteBuffer bytes(memory m) {
+        return new BytePointer(m.get_data_handle()).capacity(m.get_desc().get_size()).asByteBuffer()
+                .order(ByteOrder.nativeOrder());
     }
 
     /** {@link KernelChoice#choose} in the plan's activation layout. */

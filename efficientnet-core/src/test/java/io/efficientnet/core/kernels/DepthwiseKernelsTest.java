@@ -23,11 +23,21 @@ class DepthwiseKernelsTest {
 
     /** {@code dW[ky, kx, c] = Σ_n Σ_y Σ_x dZ[n, c, y, x]·X[n, c, y + ky − p, x + kx − p]} and {@code Σ|…|}. */
     private static double[][] reference(INDArray x, INDArray dz, int k) {
+        int p = (k - 1) / 2;
+        return reference(x, dz, k, 1, p, p);
+    }
+
+    /**
+     * {@code dW[ky, kx, c] = Σ_n Σ_oy Σ_ox dZ[n, c, oy, ox]·X[n, c, s·oy + ky − top, s·ox + kx − left]} and
+     * {@code Σ|…|}.
+     */
+    private static double[][] reference(INDArray x, INDArray dz, int k, int s, int top, int left) {
         int n = (int) x.size(0);
         int c = (int) x.size(1);
         int h = (int) x.size(2);
         int w = (int) x.size(3);
-        int p = (k - 1) / 2;
+        int oh = (int) dz.size(2);
+        int ow = (int) dz.size(3);
         float[] xs = x.data().asFloat();
         float[] zs = dz.data().asFloat();
         double[] sum = new double[k * k * c];
@@ -35,20 +45,21 @@ class DepthwiseKernelsTest {
         for (int e = 0; e < n; e++) {
             for (int ch = 0; ch < c; ch++) {
                 int base = (e * c + ch) * h * w;
+                int zBase = (e * c + ch) * oh * ow;
                 for (int ky = 0; ky < k; ky++) {
                     for (int kx = 0; kx < k; kx++) {
                         int t = (ky * k + kx) * c + ch;
-                        for (int y = 0; y < h; y++) {
-                            int sy = y + ky - p;
+                        for (int y = 0; y < oh; y++) {
+                            int sy = s * y + ky - top;
                             if (sy < 0 || sy >= h) {
                                 continue;
                             }
-                            for (int xx = 0; xx < w; xx++) {
-                                int sx = xx + kx - p;
+                            for (int xx = 0; xx < ow; xx++) {
+                                int sx = s * xx + kx - left;
                                 if (sx < 0 || sx >= w) {
                                     continue;
                                 }
-                                double term = (double) zs[base + y * w + xx] * xs[base + sy * w + sx];
+                                double term = (double) zs[zBase + y * ow + xx] * xs[base + sy * w + sx];
                                 sum[t] += term;
                                 abs[t] += Math.abs(term);
                             }
@@ -58,6 +69,25 @@ class DepthwiseKernelsTest {
             }
         }
         return new double[][] {sum, abs};
+    }
+
+    /**
+     * Every product passes through at most m float roundings: one chain per vector lane ({@code plane/L} fma), the
+     * lane reduction and the scalar tail (under L each), and the sum over the n examples. Products are exact inside
+     * an fma, so |error| <= γ_m·Σ|terms| with γ_m = m·u/(1 − m·u), u = 2^-24 (Higham, Accuracy and Stability of
+     * Numerical Algorithms, 3.1). A wrong shift, tap or lane would be off by about √(Σ terms²), far above it.
+     */
+    private static void assertMatches(double[][] ref, float[] got, int c, int k, int n, int plane) {
+        int lanes = FloatVector.SPECIES_PREFERRED.length();
+        double m = (double) plane / lanes + 2 * lanes + n;
+        double u = Math.ulp(1f) / 2;
+        double gamma = m * u / (1 - m * u);
+        for (int t = 0; t < got.length; t++) {
+            int ch = t % c;
+            int tap = t / c;
+            assertEquals(ref[0][t], got[t], gamma * ref[1][t],
+                    "dW[" + tap / k + ", " + tap % k + ", " + ch + "] (" + lanes + " float lanes)");
+        }
     }
 
     @ParameterizedTest(name = "n={0} c={1} h={2} w={3} k={4}")
@@ -78,22 +108,33 @@ class DepthwiseKernelsTest {
         INDArray dw = Nd4j.valueArrayOf(new long[] {k, k, c, 1}, Float.NaN, DataType.FLOAT);
         assertTrue(DepthwiseKernels.accepts(x, dz, dw));
         DepthwiseKernels.weightGradient(x, dz, dw, k);
-        double[][] ref = reference(x, dz, k);
-        // Every product passes through at most m float roundings: one chain per vector lane (hw/L fma), the lane
-        // reduction and the scalar tail (under L each), and the sum over the n examples. Products are exact inside an
-        // fma, so |error| <= γ_m·Σ|terms| with γ_m = m·u/(1 − m·u), u = 2^-24 (Higham, Accuracy and Stability of
-        // Numerical Algorithms, 3.1). A wrong shift, tap or lane would be off by about √(Σ terms²), far above it.
-        int lanes = FloatVector.SPECIES_PREFERRED.length();
-        double m = (double) h * w / lanes + 2 * lanes + n;
-        double u = Math.ulp(1f) / 2;
-        double gamma = m * u / (1 - m * u);
-        float[] got = dw.data().asFloat();
-        for (int t = 0; t < got.length; t++) {
-            int ch = t % c;
-            int tap = t / c;
-            assertEquals(ref[0][t], got[t], gamma * ref[1][t],
-                    "dW[" + tap / k + ", " + tap % k + ", " + ch + "] (" + lanes + " float lanes)");
-        }
+        assertMatches(reference(x, dz, k), dw.data().asFloat(), c, k, n, h * w);
+    }
+
+    /**
+     * The oneDNN training engine's entry: strides 1 to 3 with TensorFlow's "SAME" padding (more after than before,
+     * as in B0's stride-2 5×5 layers), symmetric padding and none, on planes whose sides do not divide by the stride.
+     */
+    @ParameterizedTest(name = "n={0} c={1} h={2} w={3} k={4} stride={5} top={6} left={7}")
+    @CsvSource({
+            "2, 3, 56, 56, 5, 2, 1, 1",
+            "1, 4, 13, 11, 5, 2, 2, 2",
+            "2, 5, 14, 15, 5, 2, 1, 2",
+            "1, 2, 9, 10, 7, 3, 2, 3",
+            "2, 3, 12, 12, 5, 2, 0, 0",
+            "3, 2, 7, 9, 5, 1, 2, 2",
+            "1, 3, 3, 3, 5, 2, 1, 1"})
+    void stridedWeightGradientMatchesDoublePrecision(int n, int c, int h, int w, int k, int stride, int top,
+                                                      int left) {
+        Nd4j.getRandom().setSeed(17L * h + w + stride);
+        int oh = stride == 1 ? h + 2 * top - k + 1 : (h + stride - 1) / stride;
+        int ow = stride == 1 ? w + 2 * left - k + 1 : (w + stride - 1) / stride;
+        INDArray x = Nd4j.randn(DataType.FLOAT, n, c, h, w).addi(0.5);
+        INDArray dz = Nd4j.randn(DataType.FLOAT, n, c, oh, ow);
+        INDArray dw = Nd4j.valueArrayOf(new long[] {k, k, c, 1}, Float.NaN, DataType.FLOAT);
+        DepthwiseKernels.weightGradient(DirectFloats.of(x), DirectFloats.of(dz), DirectFloats.of(dw), n, c, h, w, k,
+                stride, top, left, oh, ow);
+        assertMatches(reference(x, dz, k, stride, top, left), dw.data().asFloat(), c, k, n, oh * ow);
     }
 
     /** Channels are split over threads in fixed ranges and each sum taken in one order: the same bits either way. */
