@@ -228,7 +228,9 @@ final class ConvolutionPrimitives {
         int k = c.kernelH();
         // [k, k, C]: DL4J's [kH, kW, nIn, 1] as goihw
         memory.desc taps = b.strided(geo.wDims(), new long[] {1, 1, 1, k * ch, ch});
-        memory dw = b.newMemory(taps);
+        // written straight into the network's gradient array where that is dense (it normally is)
+        boolean direct = taps.equals(gUser.get_desc());
+        memory dw = direct ? gUser : b.newMemory(taps);
         int n = Math.toIntExact(srcDims[0]);
         int h = Math.toIntExact(srcDims[2]);
         int w = Math.toIntExact(srcDims[3]);
@@ -242,7 +244,9 @@ final class ConvolutionPrimitives {
             DepthwiseKernels.weightGradient(PlanBuilder.bytes(x), PlanBuilder.bytes(dz), PlanBuilder.bytes(dw), n,
                     Math.toIntExact(ch), h, w, k, stride, top, left, oh, ow);
         });
-        plan.backward(plan.reorder(dw, gUser));
+        if (!direct) {
+            plan.backward(plan.reorder(dw, gUser));
+        }
     }
 
     private static void weightGradient(OneDnnTrainingPlan plan, LoweredOp.Conv c,
