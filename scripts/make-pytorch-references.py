@@ -9,8 +9,8 @@ Needs Debian's python3-torch and python3-torchvision (torch 1.13 / torchvision 0
 - efficientnet-tiny-torchvision.pth and .safetensors: the state_dict of a small torchvision EfficientNet
   (efficientnet_b0's configuration at width 0.25, depth 0.34, 10 classes), random weights with random batch-norm
   affine parameters and calibrated, non-zero running statistics;
-- efficientnet-tiny-timm.safetensors: the same tensors under timm's efficientnet_b0 names. timm is not installed
-  here: the names come from renaming torchvision's tensors (the two families build the same network);
+- efficientnet-tiny-timm.safetensors: the same tensors under timm's efficientnet_b0 names, renamed from
+  torchvision's (the two families build the same network; make-timm-references.py writes files with timm's own code);
 - efficientnet-tiny-input.f32: the input, float32 little-endian [2, 3, 64, 64], already normalised;
 - efficientnet-tiny-expected.json: the configuration and float64 outputs (logits, softmax probabilities) for the
   torchvision network (symmetric padding, batch-norm eps 1e-5) and for the same weights as timm's

@@ -23,10 +23,13 @@ import java.nio.file.Path;
 import static org.junit.jupiter.api.Assertions.*;
 
 /**
- * PyTorch weight import against PyTorch's own outputs: the files in {@code pytorch/} come from
+ * PyTorch weight import against PyTorch's own outputs: the files used here come from
  * {@code scripts/make-pytorch-references.py} (a torchvision EfficientNet at width 0.25, depth 0.34, 10 classes,
- * random weights and batch-norm statistics; the timm file holds the same tensors renamed to timm's names by the script,
- * as timm is not installed there). The expected outputs were computed by PyTorch in float64 from the float32 weights.
+ * random weights and batch-norm statistics). {@code efficientnet-tiny-timm.safetensors} holds the same tensors renamed
+ * to timm's names by that script, not written by timm; its {@code tf_same} outputs are torchvision's network with TF
+ * "SAME" padding and ε 1e-3 applied by the script (timm's own {@code efficientnet_b0} and {@code tf_efficientnet_b0}
+ * compute the same float64 outputs from these tensors). The files written with timm's own model code are tested in
+ * {@link TimmImportTest}. The expected outputs were computed by PyTorch in float64 from the float32 weights.
  */
 @Tag("numeric")
 class PyTorchImportTest {
@@ -63,21 +66,34 @@ class PyTorchImportTest {
 
     /**
      * The float32 network reproduces PyTorch's float64 probabilities (≤ 1) to 1e-5: the two differ by float32
-     * rounding over ~40 layers (about 5e-7 here; DL4J keeps the batch-norm variance as log10(√var) in float32, so a
-     * float64 DL4J network does no better), while a mapping mistake (a transposed kernel, padding side, ε) is off by
-     * 1e-3 or more.
+     * rounding over ~40 layers (up to about 5e-6 for these networks, a few times PyTorch's own float32 error; DL4J
+     * keeps the batch-norm variance as log10(√var) in float32, so a float64 DL4J network does no better), while a
+     * mapping mistake (a transposed kernel, padding side, ε) is off by 1e-3 or more.
      */
     static void assertReproduces(ComputationGraph net, String reference) {
-        JsonNode p = expected.get(reference).get("probabilities");
-        double[] flat = new double[p.size()];
-        for (int i = 0; i < flat.length; i++) {
-            flat[i] = p.get(i).asDouble();
-        }
-        INDArray exact = Nd4j.createFromArray(flat).reshape(input.size(0), -1);
+        assertReproduces(net, expected.get(reference).get("probabilities"), reference);
+    }
+
+    /** {@link #assertReproduces(ComputationGraph, String)} against {@code p}, float64 probabilities by sample. */
+    static void assertReproduces(ComputationGraph net, JsonNode p, String reference) {
+        INDArray exact = probabilities(p);
         INDArray actual = net.outputSingle(input).castTo(DataType.DOUBLE);
         double error = actual.sub(exact).amaxNumber().doubleValue();
         assertTrue(error < 1e-5, reference + ": probabilities differ from PyTorch's by " + error);
         assertEquals(exact.argMax(1), actual.argMax(1));
+    }
+
+    /** The largest absolute difference between the network's probabilities and {@code p}. */
+    static double probabilityError(ComputationGraph net, JsonNode p) {
+        return net.outputSingle(input).castTo(DataType.DOUBLE).sub(probabilities(p)).amaxNumber().doubleValue();
+    }
+
+    private static INDArray probabilities(JsonNode p) {
+        double[] flat = new double[p.size()];
+        for (int i = 0; i < flat.length; i++) {
+            flat[i] = p.get(i).asDouble();
+        }
+        return Nd4j.createFromArray(flat).reshape(input.size(0), -1);
     }
 
     @ParameterizedTest
