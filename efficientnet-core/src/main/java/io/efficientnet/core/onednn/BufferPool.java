@@ -15,6 +15,12 @@ final class BufferPool implements AutoCloseable {
 
     private static final int ALIGNMENT = 64;
 
+    /**
+     * System property: when {@code true}, training plans built afterwards fill every pool buffer with NaN before each
+     * step ({@link #poison}), so that reading what the step did not write shows in the loss and gradients.
+     */
+    static final String POISON_PROPERTY = "efficientnet.onednn.poisonBuffers";
+
     /** One allocation: {@code address} is aligned, {@code capacity} bytes from it are usable. */
     static final class Buffer {
         private final BytePointer raw;
@@ -52,6 +58,16 @@ final class BufferPool implements AutoCloseable {
     /** Returns a buffer for later {@link #take}s. */
     void give(Buffer b) {
         free.add(b);
+    }
+
+    /**
+     * Fills every buffer with NaN (all bits set), so that a step reading data that was not written earlier in the
+     * same run gives NaN (a check for tests: {@link #POISON_PROPERTY}).
+     */
+    void poison() {
+        for (Buffer b : all) {
+            Pointer.memset(b.address, 0xFF, b.capacity);
+        }
     }
 
     /** Bytes allocated (the plan's activation memory). */

@@ -166,6 +166,11 @@ final class PlanBuilder implements AutoCloseable {
         return t;
     }
 
+    /** Fills every pool buffer with NaN ({@link BufferPool#poison}). */
+    void poisonBuffers() {
+        pool.poison();
+    }
+
     /** Bytes of activation (and gradient) buffers. */
     long allocatedBytes() {
         return pool.allocatedBytes();
