@@ -240,8 +240,26 @@ public final class GraphLowering {
         if (training && bn.isLockGammaBeta()) {
             throw unsupported(name, "a batch norm with locked gamma/beta in training");
         }
+        if (training && flatFeatures(in)) {
+            // oneDNN's float32 batch statistics of such features (a small spread about a large mean) missed the
+            // float64 result by several times DL4J's float32 error
+            throw unsupported(name, "a batch norm on [N, C] features (after global pooling or a dense layer) in "
+                    + "training");
+        }
         add(new LoweredOp.BatchNorm(name, in, name, bn.getNOut(), bn.getEps(),
                 bn instanceof FastBatchNormalization f && f.isSwish()));
+    }
+
+    /** Whether {@code tensor} is {@code [N, C]}: a collapsing global pooling's or a dense layer's output. */
+    private boolean flatFeatures(String tensor) {
+        for (int i = ops.size() - 1; i >= 0; i--) {
+            LoweredOp op = ops.get(i);
+            if (op.output().equals(tensor)) {
+                return op instanceof LoweredOp.GlobalPool p ? p.collapse() : op instanceof LoweredOp.Dense
+                        || op.inputs().size() == 1 && flatFeatures(op.inputs().get(0));
+            }
+        }
+        return false;
     }
 
     private LoweredOp.Dropout dropout(String name, DropoutLayer layer, String in) {
