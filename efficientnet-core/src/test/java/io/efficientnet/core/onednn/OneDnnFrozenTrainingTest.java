@@ -373,7 +373,7 @@ class OneDnnFrozenTrainingTest {
         throw new IllegalArgumentException(prefix);
     }
 
-    /** Step time of the examples' fast-mode shape (batch 16, 32 px), for the log only. */
+    /** Step time of the examples' fast-mode shape (batch 16, 32 px) in oneDNN and in {@code fit}, for the log only. */
     @Test
     void stepTimeOfTheExamplesFastShape() {
         for (String what : new String[] {"unfrozen", "new head", "from block 4"}) {
@@ -394,6 +394,12 @@ class OneDnnFrozenTrainingTest {
                 System.out.printf("oneDNN step, batch 16 at 32 px, %s: %.1f ms%n", what,
                         (System.nanoTime() - t0) / 5e6);
             }
+            net.fit(new INDArray[] {x}, new INDArray[] {y});
+            long t0 = System.nanoTime();
+            for (int i = 0; i < 5; i++) {
+                net.fit(new INDArray[] {x}, new INDArray[] {y});
+            }
+            System.out.printf("DL4J fit step, batch 16 at 32 px, %s: %.1f ms%n", what, (System.nanoTime() - t0) / 5e6);
         }
     }
 }
