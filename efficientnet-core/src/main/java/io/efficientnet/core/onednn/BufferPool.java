@@ -17,7 +17,9 @@ final class BufferPool implements AutoCloseable {
 
     /**
      * System property: when {@code true}, training plans built afterwards fill every pool buffer with NaN before each
-     * step ({@link #poison}), so that reading what the step did not write shows in the loss and gradients.
+     * step ({@link #poison}), and each backward temporary or gradient again right after its last reader, so that a
+     * step reading what it did not write (or what another use of the same buffer wrote) shows in the loss and
+     * gradients.
      */
     static final String POISON_PROPERTY = "efficientnet.onednn.poisonBuffers";
 
@@ -66,8 +68,13 @@ final class BufferPool implements AutoCloseable {
      */
     void poison() {
         for (Buffer b : all) {
-            Pointer.memset(b.address, 0xFF, b.capacity);
+            poison(b);
         }
+    }
+
+    /** Fills {@code b} with NaN (all bits set). */
+    static void poison(Buffer b) {
+        Pointer.memset(b.address, 0xFF, b.capacity);
     }
 
     /** Bytes allocated (the plan's activation memory). */

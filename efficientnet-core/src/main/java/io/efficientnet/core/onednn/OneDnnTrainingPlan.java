@@ -194,7 +194,13 @@ final class OneDnnTrainingPlan implements PlanCache.Plan {
             dead.add(b.output().diff);
         }
         for (memory m : dead) {
-            builder.free(m);
+            BufferPool.Buffer freed = builder.free(m);
+            if (poison && freed != null) { // its last reader has run: NaN until its next use writes it
+                backward.add(() -> {
+                    builder.strm._wait();
+                    BufferPool.poison(freed);
+                });
+            }
         }
     }
 
