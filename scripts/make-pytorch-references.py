@@ -63,14 +63,11 @@ def write_safetensors(path, tensors):
             f.write(b)
 
 
-def tiny_torchvision(width=WIDTH, depth=DEPTH, classes=CLASSES, resolution=RESOLUTION):
-    """efficientnet_b0's configuration scaled to width 0.25, depth 0.34 (or as given), with random weights and
-    statistics."""
-    torch.manual_seed(0)  # the modules' own initialisation
-    setting, last_channel = tv._efficientnet_conf("efficientnet_b0", width_mult=width, depth_mult=depth)
-    model = tv.EfficientNet(setting, 0.2, num_classes=classes, last_channel=last_channel)
-    g = torch.Generator().manual_seed(7)
+def randomize_batch_norms(model, classifier, g, classes, resolution):
+    """Random batch-norm affine parameters, running statistics calibrated on a random batch (then perturbed, so they
+    are not exactly the batch's), and the classifier rescaled to logits of standard deviation ~2, drawn from g."""
     bns = [m for m in model.modules() if isinstance(m, torch.nn.BatchNorm2d)]
+    momentum = {m: m.momentum for m in bns}
     with torch.no_grad():
         for m in bns:
             m.weight.copy_(torch.rand(m.weight.shape, generator=g) + 0.5)
@@ -81,15 +78,23 @@ def tiny_torchvision(width=WIDTH, depth=DEPTH, classes=CLASSES, resolution=RESOL
         calibration = torch.randn(8, 3, resolution, resolution, generator=g)
         model(calibration)
         for m in bns:
-            # perturb so that the running statistics are not exactly the batch's
             m.running_mean.add_(torch.randn(m.running_mean.shape, generator=g) * 0.05)
             m.running_var.mul_(torch.rand(m.running_var.shape, generator=g) * 0.4 + 0.8)
-            m.momentum = 0.1
+            m.momentum = momentum[m]
         # logits of standard deviation ~2: distinct top classes, and no probability rounds to 0 or 1
         model.eval()
-        model.classifier[1].bias.zero_()
-        model.classifier[1].weight.mul_(2.0 / model(calibration).std())
-        model.classifier[1].bias.copy_(torch.randn(classes, generator=g) * 0.5)
+        classifier.bias.zero_()
+        classifier.weight.mul_(2.0 / model(calibration).std())
+        classifier.bias.copy_(torch.randn(classes, generator=g) * 0.5)
+
+
+def tiny_torchvision(width=WIDTH, depth=DEPTH, classes=CLASSES, resolution=RESOLUTION):
+    """efficientnet_b0's configuration scaled to width 0.25, depth 0.34 (or as given), with random weights and
+    statistics."""
+    torch.manual_seed(0)  # the modules' own initialisation
+    setting, last_channel = tv._efficientnet_conf("efficientnet_b0", width_mult=width, depth_mult=depth)
+    model = tv.EfficientNet(setting, 0.2, num_classes=classes, last_channel=last_channel)
+    randomize_batch_norms(model, model.classifier[1], torch.Generator().manual_seed(7), classes, resolution)
     return model
 
 

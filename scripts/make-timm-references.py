@@ -28,6 +28,7 @@ tf_efficientnet_b0 settings build the same modules as timm's registered tf_effic
 The safetensors files are written with struct and json (the safetensors package is not needed).
 """
 import argparse
+import importlib.util
 import json
 import os
 import struct
@@ -52,31 +53,17 @@ SEEDS = {"efficientnet_b0": 0, "tf_efficientnet_b0": 2}
 # what timm's tf_efficientnet_b0 entry point adds to _gen_efficientnet's arguments (checked in check_tf_settings)
 TF_KWARGS = {"bn_eps": BN_EPS_TF_DEFAULT, "pad_type": "same"}
 
-SAFETENSORS_DTYPES = {torch.float32: "F32", torch.float16: "F16", torch.bfloat16: "BF16", torch.int64: "I64"}
+def _pytorch_references():
+    """scripts/make-pytorch-references.py as a module (its safetensors writer and batch-norm randomisation)."""
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "make-pytorch-references.py")
+    spec = importlib.util.spec_from_file_location("make_pytorch_references", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
-def tensor_bytes(t):
-    """Raw little-endian bytes of a contiguous CPU tensor."""
-    t = t.detach().contiguous().cpu()
-    return t.numpy().astype(t.numpy().dtype.newbyteorder("<")).tobytes()
-
-
-def write_safetensors(path, tensors):
-    """The safetensors layout: u64 little-endian header length, JSON header, then the raw data."""
-    header, blobs, offset = {"__metadata__": {"format": "pt"}}, [], 0
-    for name, t in tensors.items():
-        data = tensor_bytes(t)
-        header[name] = {"dtype": SAFETENSORS_DTYPES[t.dtype], "shape": list(t.shape),
-                        "data_offsets": [offset, offset + len(data)]}
-        blobs.append(data)
-        offset += len(data)
-    text = json.dumps(header, separators=(",", ":")).encode("utf-8")
-    text += b" " * (-len(text) % 8)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(text)))
-        f.write(text)
-        for b in blobs:
-            f.write(b)
+REFERENCES = _pytorch_references()
+write_safetensors = REFERENCES.write_safetensors
 
 
 def safetensors_shapes(path):
@@ -106,28 +93,8 @@ def tiny_timm(tf, seed=None):
     torch.manual_seed(seed)  # timm's own initialisation
     model = eff._gen_efficientnet(name, channel_multiplier=WIDTH, depth_multiplier=DEPTH, num_classes=CLASSES,
                                   pretrained=False, **(TF_KWARGS if tf else {}))
-    g = torch.Generator().manual_seed(seed + 7)
-    bns = [m for m in model.modules() if isinstance(m, torch.nn.BatchNorm2d)]
-    momentum = {m: m.momentum for m in bns}
-    with torch.no_grad():
-        for m in bns:
-            m.weight.copy_(torch.rand(m.weight.shape, generator=g) + 0.5)
-            m.bias.copy_(torch.randn(m.bias.shape, generator=g) * 0.1)
-            m.reset_running_stats()
-            m.momentum = None  # cumulative average: the statistics of the calibration batch
-        model.train()
-        calibration = torch.randn(8, 3, RESOLUTION, RESOLUTION, generator=g)
-        model(calibration)
-        for m in bns:
-            # perturb so that the running statistics are not exactly the batch's
-            m.running_mean.add_(torch.randn(m.running_mean.shape, generator=g) * 0.05)
-            m.running_var.mul_(torch.rand(m.running_var.shape, generator=g) * 0.4 + 0.8)
-            m.momentum = momentum[m]
-        # logits of standard deviation ~2: distinct top classes, and no probability rounds to 0 or 1
-        model.eval()
-        model.classifier.bias.zero_()
-        model.classifier.weight.mul_(2.0 / model(calibration).std())
-        model.classifier.bias.copy_(torch.randn(CLASSES, generator=g) * 0.5)
+    REFERENCES.randomize_batch_norms(model, model.classifier, torch.Generator().manual_seed(seed + 7), CLASSES,
+                                     RESOLUTION)
     return name, model
 
 
@@ -164,7 +131,7 @@ def full_size_tensors():
         model = timm.create_model(name, pretrained=False)
         result[name] = {
             "settings": settings(model),
-            "tensors": [[k, list(v.shape), SAFETENSORS_DTYPES[v.dtype]] for k, v in model.state_dict().items()],
+            "tensors": [[k, list(v.shape), REFERENCES.SAFETENSORS_DTYPES[v.dtype]] for k, v in model.state_dict().items()],
         }
     return result
 

@@ -2,6 +2,7 @@ package io.efficientnet.examples;
 
 import io.efficientnet.core.weights.ModelZip;
 import io.efficientnet.train.data.DataSplits;
+import io.efficientnet.train.data.EvalTransform;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -73,7 +74,8 @@ public final class FineTuningExample {
 
         TransferStudy.Row saved = rows.get(rows.size() - 1);
         ModelZip.write(saved.network(), output, false, backbone.normalizer(),
-                ModelZip.describe(new int[] {3, backbone.resolution(), backbone.resolution()}, target.classes()));
+                ModelZip.describe(new int[] {3, backbone.resolution(), backbone.resolution()},
+                        EvalTransform.CROP_FRACTION, target.classes()));
         System.out.println("Saved " + output.toAbsolutePath() + " (fine-tuned, " + saved.labelsPerClass()
                 + " labels per class)");
         Result r = new Result(settings.fineTuneFrom(), trainable, probe.numParams(), rows, output);

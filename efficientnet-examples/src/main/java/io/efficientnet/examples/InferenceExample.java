@@ -33,8 +33,8 @@ import java.util.stream.Stream;
  * </pre>
  *
  * With {@code --model} the zip of {@link TransferLearningExample} (or {@code bin/efficientnet convert}) is used with
- * its normaliser, class names and input size ({@link SavedModel}); without it, B0 at 224×224 with the ImageNet
- * classifier as in the first example (random weights when offline, which it says). Images: the arguments (files or
+ * its normaliser, class names, input size and evaluation crop ({@link SavedModel}); without it, B0 at 224×224 with
+ * the ImageNet classifier as in the first example (random weights when offline, which it says). Images: the arguments (files or
  * folders, searched recursively), default {@code datasets/fashion-mnist-mini/val}. {@code --fast}: the small random
  * network at 32×32 (unless {@code --model}) and 32 images. The forward passes run on the engine
  * {@link Engines#inference} chooses: oneDNN wherever it can run the network (the default, {@code --engine auto}).
@@ -74,6 +74,7 @@ public final class InferenceExample {
         DataNormalization normalizer;
         List<String> labels;
         int res;
+        double crop;
         String model;
         Path zip = args.path("model");
         if (zip != null) {
@@ -81,6 +82,7 @@ public final class InferenceExample {
             net = saved.network();
             normalizer = saved.normalizer();
             res = saved.inputShape()[1];
+            crop = saved.evalCrop();
             labels = saved.labels() != null ? saved.labels() : ImageNetLabels.all();
             model = zip + " (" + labels.size() + " classes, " + res + "x" + res + ")";
         } else {
@@ -88,6 +90,7 @@ public final class InferenceExample {
             net = base.network();
             normalizer = ImageNetPreprocessing.normalizer();
             res = base.resolution();
+            crop = EvalTransform.CROP_FRACTION;
             labels = ImageNetLabels.all();
             model = "ImageNet classifier, " + base.weights();
         }
@@ -108,7 +111,7 @@ public final class InferenceExample {
         long forwardNanos = 0;
         String used;
         try (InferenceSession session = Engines.inference(net, engine, System.out::println);
-             ImageBatches batches = new ImageBatches(folder, SampleTransform.of(EvalTransform.of(res)), res, res,
+             ImageBatches batches = new ImageBatches(folder, SampleTransform.of(new EvalTransform(res, res, crop)), res, res,
                 batch, false, 0, 2, 2, 0.0, skipped)) {
             batches.setPreProcessor(normalizer);
             used = session.description();

@@ -2,6 +2,7 @@ package io.efficientnet.cli;
 
 import io.efficientnet.core.EfficientNet;
 import io.efficientnet.core.weights.ImageNetLabels;
+import io.efficientnet.core.weights.ImageNetWeights;
 import io.efficientnet.core.weights.KerasWeightFile;
 import io.efficientnet.core.weights.KerasWeightImporter;
 import io.efficientnet.core.weights.ModelZip;
@@ -105,7 +106,8 @@ public final class ConvertCommand implements Callable<Integer> {
     private void write(EfficientNet model, ComputationGraph net, KerasWeightImporter.Result r) throws IOException {
         boolean imagenet = !noTop && model.options().numClasses() == 1000;
         ModelZip.write(net, output, false, r.normalizer(),
-                ModelZip.describe(model.inputShape(), imagenet ? ImageNetLabels.all() : null));
+                ModelZip.describe(model.inputShape(), ImageNetWeights.cropFraction(model.inputShape()[1]),
+                        imagenet ? ImageNetLabels.all() : null));
     }
 
     private static int classesIn(KerasWeightFile file) throws IOException {

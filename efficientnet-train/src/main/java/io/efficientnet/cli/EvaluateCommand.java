@@ -77,7 +77,7 @@ public final class EvaluateCommand implements Callable<Integer> {
         EvalResult r;
         String engineUsed;
         try (ImageBatches batches = new ImageBatches(folder, SampleTransform.of(new EvalTransform(h, w,
-                EvalTransform.CROP_FRACTION)), h, w, batchSize, false, 0, workers, 2, 0, skipped)) {
+                saved.evalCrop())), h, w, batchSize, false, 0, workers, 2, 0, skipped)) {
             batches.setPreProcessor(saved.normalizer());
             try (InferenceSession session = Engines.inference(saved.network(), Engine.parse(engine, "--engine"),
                     err::println)) {

@@ -86,6 +86,7 @@ public final class PredictCommand implements Callable<Integer> {
             normalizer = saved.normalizer();
             labels = saved.labels();
             chw = saved.inputShape();
+            crop = saved.evalCrop();
         } else {
             if (!"imagenet".equalsIgnoreCase(source.pretrained.weights)) {
                 throw new IllegalArgumentException("unknown --pretrained '" + source.pretrained.weights

@@ -1,5 +1,6 @@
 package io.efficientnet.cli;
 
+import io.efficientnet.core.weights.ModelZip;
 import io.jhdf.HdfFile;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.util.ModelSerializer;
@@ -64,6 +65,9 @@ class ConvertPredictTest {
         // probabilities (≤ 1) of the same float32 network as Keras': the two differ only in summation order across
         // ~80 layers, a few roundings of 2⁻²⁴ each; 1e-5 is ~170 of them (a wrongly mapped weight is off by 1e-2 or more)
         assertTrue(net.outputSingle(x).sub(predictions).amaxNumber().doubleValue() < 1e-5);
+        // the reference evaluation's crop at the converted network's resolution, resolution / (resolution + 32)
+        int res = ModelZip.readInputShape(zip)[1];
+        assertEquals((double) res / (res + 32), ModelZip.readEvalCrop(zip), 1e-12);
         try (var files = Files.list(dir)) {
             assertTrue(files.noneMatch(p -> p.getFileName().toString().endsWith(".tmp")), "no temporary files left");
         }

@@ -79,7 +79,7 @@ class EngineChoiceTest {
 
     private static Path save(ComputationGraph net, String name) throws Exception {
         Path zip = dir.resolve(name);
-        ModelZip.write(net, zip, false, null, ModelZip.describe(new int[] {3, 32, 32}, TestImages.CLASSES));
+        ModelZip.write(net, zip, false, null, ModelZip.describe(new int[] {3, 32, 32}, 0.875, TestImages.CLASSES));
         return zip;
     }
 

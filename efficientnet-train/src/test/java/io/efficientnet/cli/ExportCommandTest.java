@@ -41,7 +41,7 @@ class ExportCommandTest {
         randomizeBatchNorms(original, 21);
         input = dir.resolve("tiny.zip");
         ModelZip.write(original, input, false, ImageNetPreprocessing.normalizer(),
-                ModelZip.describe(new int[] {3, 32, 32}, LABELS));
+                ModelZip.describe(new int[] {3, 32, 32}, 0.875, LABELS));
     }
 
     static void assertNoTemporaryFiles(Path folder) throws Exception {
@@ -84,6 +84,7 @@ class ExportCommandTest {
         assertEquals(b, a);
         assertEquals(String.join("\n", LABELS) + "\n", ModelZip.readEntry(out, ModelZip.LABELS));
         assertArrayEquals(new int[] {3, 32, 32}, ModelZip.readInputShape(out));
+        assertEquals(0.875, ModelZip.readEvalCrop(out), "the evaluation crop carried over");
         assertNull(ModelZip.readEntry(out, ModelSerializer.UPDATER_BIN), "no updater state in an export");
         assertNoTemporaryFiles(dir);
 
@@ -103,7 +104,7 @@ class ExportCommandTest {
                 .pooling(Pooling.AVG).build().init();
         randomizeBatchNorms(headless, 22);
         Path in = dir.resolve("headless.zip");
-        ModelZip.write(headless, in, false, null, ModelZip.describe(new int[] {3, 32, 32}, null));
+        ModelZip.write(headless, in, false, null, ModelZip.describe(new int[] {3, 32, 32}, 0.875, null));
         Path plain = dir.resolve("headless-plain.zip");
         Path folded = dir.resolve("headless-folded.zip");
         Object[] r = SummaryCommandTest.run("export", "--model", in.toString(), "--output", plain.toString());

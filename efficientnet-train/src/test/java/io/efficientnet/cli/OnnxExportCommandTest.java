@@ -43,7 +43,7 @@ class OnnxExportCommandTest {
     void aModelZipWithItsNormaliserBecomesAGraphTakingRawPixels() throws Exception {
         Path zip = dir.resolve("m.zip");
         ModelZip.write(EfficientNet.builder().phi(-3).resolution(64).numClasses(3).build().init(), zip, false,
-                ImageNetPreprocessing.normalizer(), ModelZip.describe(new int[] {3, 64, 64}, TestImages.CLASSES));
+                ImageNetPreprocessing.normalizer(), ModelZip.describe(new int[] {3, 64, 64}, 0.875, TestImages.CLASSES));
         Path onnx = dir.resolve("m.onnx");
         Object[] r = SummaryCommandTest.run("export", "--format", "onnx", "--model", zip.toString(), "--output",
                 onnx.toString(), "--include-preprocessing");

@@ -55,7 +55,7 @@ class UntrustedFilesTest {
     static void files() throws Exception {
         clean = dir.resolve("clean.zip");
         ModelZip.write(EfficientNet.builder().phi(-4).resolution(32).numClasses(3).build().init(), clean, false,
-                ImageNetPreprocessing.normalizer(), ModelZip.describe(new int[] {3, 32, 32}, TestImages.CLASSES));
+                ImageNetPreprocessing.normalizer(), ModelZip.describe(new int[] {3, 32, 32}, 0.875, TestImages.CLASSES));
         Path data = dir.resolve("shapes");
         TestImages.writeFolder(data, 1, 3);
         image = data.resolve(TestImages.CLASSES.get(0)).resolve("000.png");
@@ -110,6 +110,18 @@ class UntrustedFilesTest {
         assertEquals(2, r[0], (String) r[2]);
         assertTrue(((String) r[2]).contains(bad + ": entry normalizer.bin holds a normaliser of kind CUSTOM; only "
                 + "ND4J's built-in kinds are read"), (String) r[2]);
+    }
+
+    @Test
+    void aMalformedEvaluationCropIsOneLineNamingTheEntry() throws Exception {
+        for (String value : List.of("wide", "1.5")) {
+            Path bad = withEntry("crop-" + value + ".zip", ModelZip.EVAL_CROP, value.getBytes());
+            Object[] r = SummaryCommandTest.run("predict", "--model", bad.toString(), image.toString());
+            assertEquals(2, r[0], (String) r[2]);
+            List<String> lines = ((String) r[2]).strip().lines().toList();
+            assertEquals(List.of("error: " + bad + ": entry eval_crop.txt should be a fraction in (0, 1], got '"
+                    + value + "'"), lines);
+        }
     }
 
     @Test

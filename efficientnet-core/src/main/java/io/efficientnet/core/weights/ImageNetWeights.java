@@ -46,9 +46,14 @@ public record ImageNetWeights(Variant variant, String fileWithTop, String md5Wit
         int res = v.scaling().resolution();
         String base = "efficientnet" + v.id();
         return new ImageNetWeights(v, base + ".h5", row[1], base + "_notop.h5", row[2], res,
-                (double) res / (res + CROP_PADDING), "bicubic", ImageNetPreprocessing.MEAN.clone(),
+                cropFraction(res), "bicubic", ImageNetPreprocessing.MEAN.clone(),
                 ImageNetPreprocessing.STD.clone());
     }).toList();
+
+    /** The reference evaluation's centre crop at {@code resolution}: {@code resolution / (resolution + 32)}. */
+    public static double cropFraction(int resolution) {
+        return (double) resolution / (resolution + CROP_PADDING);
+    }
 
     /** A copy of the channel means. */
     @Override

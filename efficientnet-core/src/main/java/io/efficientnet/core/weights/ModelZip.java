@@ -18,6 +18,8 @@ public final class ModelZip {
     public static final String INPUT_SHAPE = "input_shape.txt";
     /** Zip entry with the class names, one per line. */
     public static final String LABELS = "labels.txt";
+    /** Entry with the centre-crop fraction of the network's evaluation preprocessing (one decimal number). */
+    public static final String EVAL_CROP = "eval_crop.txt";
 
     private ModelZip() {
     }
@@ -160,10 +162,32 @@ public final class ModelZip {
         }
     }
 
-    /** Text entries describing an EfficientNet: its input shape and, if given, class names. */
-    public static java.util.Map<String, String> describe(int[] chw, java.util.List<String> labels) {
+    /** The evaluation crop fraction stored by {@link #describe}, or null if the zip has none. */
+    public static Double readEvalCrop(Path zip) throws IOException {
+        String text = readEntry(zip, EVAL_CROP);
+        if (text == null) {
+            return null;
+        }
+        try {
+            double crop = Double.parseDouble(text.trim());
+            if (crop > 0 && crop <= 1) {
+                return crop;
+            }
+        } catch (NumberFormatException e) {
+            // reported below
+        }
+        throw new IOException(zip + ": entry " + EVAL_CROP + " should be a fraction in (0, 1], got '" + text.trim()
+                + "'");
+    }
+
+    /**
+     * Text entries describing an EfficientNet: its input shape, the centre-crop fraction its evaluation uses and, if
+     * given, class names.
+     */
+    public static java.util.Map<String, String> describe(int[] chw, double evalCrop, java.util.List<String> labels) {
         java.util.Map<String, String> m = new java.util.LinkedHashMap<>();
         m.put(INPUT_SHAPE, chw[0] + "," + chw[1] + "," + chw[2]);
+        m.put(EVAL_CROP, Double.toString(evalCrop));
         if (labels != null) {
             m.put(LABELS, String.join("\n", labels) + "\n");
         }

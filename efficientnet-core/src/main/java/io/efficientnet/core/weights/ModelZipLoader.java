@@ -30,7 +30,7 @@ public final class ModelZipLoader {
     /** Entries of the model zips this project writes (DL4J's own and {@link ModelZip}'s). */
     private static final Set<String> MODEL_ENTRIES = Set.of(ModelSerializer.CONFIGURATION_JSON,
             ModelSerializer.COEFFICIENTS_BIN, ModelSerializer.UPDATER_BIN, ModelSerializer.NORMALIZER_BIN,
-            ModelSerializer.NO_PARAMS_MARKER, ModelZip.INPUT_SHAPE, ModelZip.LABELS);
+            ModelSerializer.NO_PARAMS_MARKER, ModelZip.INPUT_SHAPE, ModelZip.EVAL_CROP, ModelZip.LABELS);
     /** Normaliser kinds whose reader creates no class named by the file. */
     private static final Set<String> SAFE_NORMALIZERS = Set.of("STANDARDIZE", "MIN_MAX", "IMAGE_MIN_MAX",
             "IMAGE_VGG16", "MULTI_STANDARDIZE", "MULTI_MIN_MAX", "MULTI_HYBRID");

@@ -1,6 +1,11 @@
 package io.efficientnet.train.data;
 
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
 import java.awt.image.BufferedImage;
+import java.io.IOException;
+import java.nio.file.Path;
 
 /**
  * The reference evaluation preprocessing: resize so that the short side is {@code size / cropFraction}, then take
@@ -38,5 +43,15 @@ public record EvalTransform(int height, int width, double cropFraction) {
         double x = (src.getWidth() - cw) / 2;
         double y = (src.getHeight() - ch) / 2;
         return ImageDecoder.cropResize(src, x, y, cw, ch, width, height);
+    }
+
+    /**
+     * Reads an image file as RGB, applies the transform and returns it as a {@code [1, 3, height, width]} float32
+     * tensor of 0..255 values (NCHW), ready for a normaliser.
+     */
+    public INDArray read(Path image) throws IOException {
+        float[] chw = new float[3 * height * width];
+        ImageDecoder.toChw(apply(ImageDecoder.readRgb(image)), chw, 0);
+        return Nd4j.createFromArray(chw).reshape(1, 3, height, width);
     }
 }

@@ -16,7 +16,7 @@ import java.util.Map;
 /**
  * Re-writes a model zip for deployment: no updater state and, optionally, batch norms folded into their
  * convolutions ({@link BatchNormFolding}). The normalizer and the description entries ({@value ModelZip#INPUT_SHAPE},
- * {@value ModelZip#LABELS}) are carried over; the output is written atomically ({@link ModelZip#write}).
+ * {@value ModelZip#EVAL_CROP}, {@value ModelZip#LABELS}) are carried over; the output is written atomically ({@link ModelZip#write}).
  *
  * <p>The normalizer stays the model's preprocessing: folding {@code (x − mean)/std} into the stem convolution would
  * be exact only without padding, and the stem pads with zeros after normalisation (TF "SAME" or symmetric), so the
@@ -37,7 +37,7 @@ public final class InferenceExport {
      * @param paramsAfter    parameters of the written model
      * @param normalizer     whether a normalizer was carried over
      * @param copiedEntries  the model's description carried over ({@value ModelZip#INPUT_SHAPE},
-     *                       {@value ModelZip#LABELS})
+     *                       {@value ModelZip#EVAL_CROP}, {@value ModelZip#LABELS})
      */
     public record Report(BatchNormFolding.Result folding, int layersBefore, int layersAfter, long paramsBefore,
                          long paramsAfter, boolean normalizer, List<String> copiedEntries) {
@@ -61,7 +61,7 @@ public final class InferenceExport {
      */
     static Map<String, String> descriptionEntries(Path zip) throws IOException {
         Map<String, String> entries = new LinkedHashMap<>();
-        for (String name : List.of(ModelZip.INPUT_SHAPE, ModelZip.LABELS)) {
+        for (String name : List.of(ModelZip.INPUT_SHAPE, ModelZip.EVAL_CROP, ModelZip.LABELS)) {
             String text = ModelZip.readEntry(zip, name);
             if (text != null) {
                 entries.put(name, text);

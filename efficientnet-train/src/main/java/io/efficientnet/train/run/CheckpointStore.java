@@ -59,9 +59,9 @@ public final class CheckpointStore {
      * one.
      */
     public Path save(ComputationGraph net, WeightAverage average, TrainerState state, List<EpochMetrics> history,
-            List<String> classes, int[] inputShape, String configYaml) throws IOException {
+            Map<String, String> description, String configYaml) throws IOException {
         Map<String, byte[]> entries = new LinkedHashMap<>();
-        ModelZip.describe(inputShape, classes).forEach((k, v) -> entries.put(k, utf8(v)));
+        description.forEach((k, v) -> entries.put(k, utf8(v)));
         entries.put(STATE, utf8(state.toText()));
         entries.put(METRICS, utf8(MetricsLog.toCsv(history)));
         entries.put(CONFIG, utf8(configYaml));

@@ -27,6 +27,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.function.Consumer;
 
 /**
@@ -128,7 +129,6 @@ public final class Trainer {
         long seed = config.run().seed();
         DataSplits data = DataSplits.open(Path.of(dc.path()), dc.valSplit(), seed);
         int res = config.model().inputResolution();
-        int[] inputShape = {3, res, res};
         SkippedImages skipped = new SkippedImages(console);
         String configYaml = ConfigLoader.toYaml(config);
         CheckpointStore store = new CheckpointStore(output.resolve("checkpoints"), config.run().keepCheckpoints());
@@ -182,8 +182,9 @@ public final class Trainer {
 
             try (StepRunner runner = openRunner(data.train())) {
                 train.setDecoding(runner.decodesOnDriver());
-                Loop loop = new Loop(net, average, state, history, train, val, schedule, store, skipped, inputShape,
-                        data.classes(), configYaml, runner);
+                Loop loop = new Loop(net, average, state, history, train, val, schedule, store, skipped, ModelZip
+                        .describe(new int[] {3, res, res}, dc.evalCropFraction(), data.classes()), data.classes(),
+                        configYaml, runner);
                 loop.lastCheckpoint = restoredFrom;
                 return loop.loop();
             }
@@ -232,7 +233,7 @@ public final class Trainer {
         private final WarmupSchedule schedule;
         private final CheckpointStore store;
         private final SkippedImages skipped;
-        private final int[] inputShape;
+        private final Map<String, String> description;
         private final List<String> classes;
         private final String configYaml;
         private TrainerState state;
@@ -242,7 +243,8 @@ public final class Trainer {
 
         Loop(ComputationGraph net, WeightAverage average, TrainerState state, List<EpochMetrics> history,
                 ImageBatches train, ImageBatches val, WarmupSchedule schedule, CheckpointStore store,
-                SkippedImages skipped, int[] inputShape, List<String> classes, String configYaml, StepRunner runner) {
+                SkippedImages skipped, Map<String, String> description, List<String> classes, String configYaml,
+                StepRunner runner) {
             this.runner = runner;
             this.net = net;
             this.average = average;
@@ -253,7 +255,7 @@ public final class Trainer {
             this.schedule = schedule;
             this.store = store;
             this.skipped = skipped;
-            this.inputShape = inputShape;
+            this.description = description;
             this.classes = classes;
             this.configYaml = configYaml;
         }
@@ -371,13 +373,12 @@ public final class Trainer {
         }
 
         private void checkpoint() throws IOException {
-            lastCheckpoint = store.save(net, average, state, history, classes, inputShape, configYaml);
+            lastCheckpoint = store.save(net, average, state, history, description, configYaml);
         }
 
         private void saveModel(Path file) throws IOException {
             withAverage(() -> {
-                ModelZip.write(net, file, false, ImageNetPreprocessing.normalizer(),
-                        ModelZip.describe(inputShape, classes));
+                ModelZip.write(net, file, false, ImageNetPreprocessing.normalizer(), description);
                 return null;
             });
         }

@@ -73,6 +73,16 @@ class ConfigLoaderTest {
         assertTrue(ConfigLoader.toYaml(c).contains("lr_per_256: 0.016"), ConfigLoader.toYaml(c));
     }
 
+    /** The bN recipes validate with the reference evaluation's crop, resolution / (resolution + 32) (4 decimals). */
+    @Test
+    void variantRecipesUseTheReferenceEvaluationCrop() throws IOException {
+        for (io.efficientnet.core.model.Variant v : io.efficientnet.core.model.Variant.values()) {
+            TrainConfig c = ConfigLoader.load(List.of(CONFIG_DIR.resolve(v.id() + ".yaml")), List.of());
+            int res = v.scaling().resolution();
+            assertEquals((double) res / (res + 32), c.data().evalCropFraction(), 5e-5, v.name());
+        }
+    }
+
     @Test
     void everyShippedRecipeLoads() throws IOException {
         List<Path> files;

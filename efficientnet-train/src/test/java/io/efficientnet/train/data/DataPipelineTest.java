@@ -30,6 +30,30 @@ class DataPipelineTest {
         TestImages.writeTree(tree, 5, 2, 3);
     }
 
+    /**
+     * {@link EvalTransform#read}: the centre crop of a file as [1, 3, h, w] RGB 0..255, channels in RGB order: a
+     * 60×40 image, red but for blue strips 5 px wide at its left and right, crops (0.875 of the short side: 35×35
+     * around the centre) to red alone.
+     */
+    @Test
+    void evalTransformReadsTheCentreCropAsRgbNchw() throws IOException {
+        BufferedImage img = new BufferedImage(60, 40, BufferedImage.TYPE_INT_RGB);
+        for (int y = 0; y < 40; y++) {
+            for (int x = 0; x < 60; x++) {
+                img.setRGB(x, y, x < 5 || x >= 55 ? 0x0000FF : 0xFF0000);
+            }
+        }
+        Path file = tmp.resolve("centre.png");
+        ImageIO.write(img, "png", file.toFile());
+        org.nd4j.linalg.api.ndarray.INDArray x = new EvalTransform(8, 8, 0.875).read(file);
+        assertArrayEquals(new long[] {1, 3, 8, 8}, x.shape());
+        assertEquals(255.0, x.get(org.nd4j.linalg.indexing.NDArrayIndex.point(0),
+                org.nd4j.linalg.indexing.NDArrayIndex.point(0)).minNumber().doubleValue(), 1.0, "red everywhere");
+        assertEquals(0.0, x.get(org.nd4j.linalg.indexing.NDArrayIndex.point(0),
+                org.nd4j.linalg.indexing.NDArrayIndex.point(2)).maxNumber().doubleValue(), 1.0, "no blue edge");
+        assertThrows(IOException.class, () -> new EvalTransform(8, 8, 0.875).read(tmp.resolve("missing.png")));
+    }
+
     @Test
     void imageNetLayoutAndSplitLayout() throws IOException {
         DataSplits s = DataSplits.open(tree, 0.5, 1);

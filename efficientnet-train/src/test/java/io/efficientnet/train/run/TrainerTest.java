@@ -49,7 +49,8 @@ class TrainerTest {
         Path out = tmp.resolve("run-learn");
         List<Double> losses = new ArrayList<>();
         List<String> console = new ArrayList<>();
-        Trainer.Outcome o = train(out, losses, console, "run.epochs=6", "ema.decay=0.5");
+        Trainer.Outcome o = train(out, losses, console, "run.epochs=6", "ema.decay=0.5",
+                "data.eval_crop_fraction=0.9");
         assertTrue(o.finished());
         assertEquals(6 * 6, losses.size(), "3 classes x 16 images / batch 8 = 6 steps per epoch");
         double first = losses.subList(0, 6).stream().mapToDouble(d -> d).average().orElseThrow();
@@ -73,6 +74,7 @@ class TrainerTest {
         SavedModel fin = SavedModel.load(out.resolve("model-final.zip"));
         assertEquals(List.of("blue-bar", "green-square", "red-disk"), fin.labels(), "sorted folder names");
         assertArrayEquals(new int[] {3, 32, 32}, fin.inputShape());
+        assertEquals(0.9, fin.evalCrop(), "the validation crop travels with the model (evaluate, predict)");
         assertNotNull(SavedModel.load(out.resolve("model-best.zip")).network());
         CheckpointStore store = new CheckpointStore(out.resolve("checkpoints"), 2);
         List<Path> ckpts = store.list();
