@@ -9,7 +9,6 @@ import io.efficientnet.core.model.Variant;
 import io.efficientnet.core.weights.ImageNetPreprocessing;
 import io.efficientnet.core.weights.ImageNetWeights;
 import io.efficientnet.train.data.EvalTransform;
-import io.efficientnet.train.data.ImageDecoder;
 import io.efficientnet.train.run.SavedModel;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.zoo.PretrainedType;
@@ -116,9 +115,7 @@ public final class PredictCommand implements Callable<Integer> {
             Map<String, Object> r = new LinkedHashMap<>();
             r.put("file", image.toString());
             try {
-                float[] pixels = new float[3 * transform.height() * transform.width()];
-                ImageDecoder.toChw(transform.apply(ImageDecoder.readRgb(image)), pixels, 0);
-                INDArray x = Nd4j.createFromArray(pixels).reshape(1, 3, transform.height(), transform.width());
+                INDArray x = transform.read(image);
                 normalizer.transform(x);
                 INDArray p = session.output(x).reshape(-1);
                 List<Map<String, Object>> best = new ArrayList<>();

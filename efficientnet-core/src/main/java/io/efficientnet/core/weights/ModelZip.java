@@ -20,6 +20,8 @@ public final class ModelZip {
     public static final String LABELS = "labels.txt";
     /** Entry with the centre-crop fraction of the network's evaluation preprocessing (one decimal number). */
     public static final String EVAL_CROP = "eval_crop.txt";
+    /** The text entries {@link #describe} may write, besides DL4J's own. */
+    public static final java.util.List<String> DESCRIPTION_ENTRIES = java.util.List.of(INPUT_SHAPE, EVAL_CROP, LABELS);
 
     private ModelZip() {
     }

@@ -14,6 +14,8 @@ import java.util.Enumeration;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipException;
 import java.util.zip.ZipFile;
@@ -28,9 +30,10 @@ import java.util.zip.ZipFile;
 public final class ModelZipLoader {
 
     /** Entries of the model zips this project writes (DL4J's own and {@link ModelZip}'s). */
-    private static final Set<String> MODEL_ENTRIES = Set.of(ModelSerializer.CONFIGURATION_JSON,
-            ModelSerializer.COEFFICIENTS_BIN, ModelSerializer.UPDATER_BIN, ModelSerializer.NORMALIZER_BIN,
-            ModelSerializer.NO_PARAMS_MARKER, ModelZip.INPUT_SHAPE, ModelZip.EVAL_CROP, ModelZip.LABELS);
+    private static final Set<String> MODEL_ENTRIES = Stream.concat(Stream.of(
+            ModelSerializer.CONFIGURATION_JSON, ModelSerializer.COEFFICIENTS_BIN, ModelSerializer.UPDATER_BIN,
+            ModelSerializer.NORMALIZER_BIN, ModelSerializer.NO_PARAMS_MARKER), ModelZip.DESCRIPTION_ENTRIES.stream())
+            .collect(Collectors.toUnmodifiableSet());
     /** Normaliser kinds whose reader creates no class named by the file. */
     private static final Set<String> SAFE_NORMALIZERS = Set.of("STANDARDIZE", "MIN_MAX", "IMAGE_MIN_MAX",
             "IMAGE_VGG16", "MULTI_STANDARDIZE", "MULTI_MIN_MAX", "MULTI_HYBRID");

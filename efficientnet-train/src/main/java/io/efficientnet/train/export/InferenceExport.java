@@ -61,7 +61,7 @@ public final class InferenceExport {
      */
     static Map<String, String> descriptionEntries(Path zip) throws IOException {
         Map<String, String> entries = new LinkedHashMap<>();
-        for (String name : List.of(ModelZip.INPUT_SHAPE, ModelZip.EVAL_CROP, ModelZip.LABELS)) {
+        for (String name : ModelZip.DESCRIPTION_ENTRIES) {
             String text = ModelZip.readEntry(zip, name);
             if (text != null) {
                 entries.put(name, text);
