@@ -101,7 +101,8 @@ public final class OneDnnTraining implements AutoCloseable {
      * {@code [N, classes]}.
      *
      * @return the loss of the batch before the update, with the regularisation term (what {@code model.score()}
-     *         gives after {@code fit})
+     *         gives after {@code fit}); not finite, and nothing applied, when the loss or any gradient or batch-norm
+     *         statistic update of the step is not finite
      */
     public synchronized double fit(INDArray features, INDArray labels) {
         if (closed) {
@@ -127,6 +128,11 @@ public final class OneDnnTraining implements AutoCloseable {
         if (!Double.isFinite(loss)) {
             // nothing has been applied: the gradients are in the gradient array only
             return loss;
+        }
+        if (!update.gradientIsFinite()) {
+            // a finite loss with a non-finite gradient or running-statistic update (an overflow in the backward
+            // pass): applying it would leave non-finite weights or statistics that only inference shows
+            return Double.NaN;
         }
         double score = loss + model.calcRegularizationScore(true);
         update.apply(score, (int) n);
