@@ -20,8 +20,9 @@ import static org.bytedeco.dnnl.global.dnnl.prop_kind;
 
 /**
  * {@link LoweredOp.BatchNorm} in training: oneDNN's batch normalisation with batch statistics (handed to the
- * network for its running statistics), then swish where fused, and the backward of both. Inference has no batch
- * norms: {@link GraphLowering#lower} folds them into the convolutions.
+ * network for its running statistics), then swish where fused, and the backward of both; a frozen one normalises
+ * with the layer's running statistics, as at inference, and has no backward. Inference has no batch norms:
+ * {@link GraphLowering#lower} folds them into the convolutions.
  */
 final class BatchNormPrimitives {
 
@@ -31,6 +32,11 @@ final class BatchNormPrimitives {
     static void training(OneDnnTrainingPlan plan, LoweredOp.BatchNorm bn) {
         PlanBuilder b = plan.builder();
         Tensor src = b.require4d(bn.input(), bn.channels());
+        if (plan.isFrozen(bn.name())) {
+            Tensor dst = frozen(plan, bn, src);
+            b.put(bn.output(), bn.swish() ? EltwisePrimitives.forward(plan, dst, Eltwise.SWISH).output() : dst);
+            return;
+        }
         int flags = normalization_flags.use_scale.value | normalization_flags.use_shift.value;
         batch_normalization_forward.desc d = b.natives.keep(new batch_normalization_forward.desc(
                 prop_kind.forward_training.value, src.desc, (float) bn.epsilon(), flags));
@@ -64,15 +70,51 @@ final class BatchNormPrimitives {
             batch_normalization_backward.primitive_desc bpd =
                     b.natives.keep(new batch_normalization_backward.primitive_desc(bd, b.eng, pd));
             memory dIn = plan.convert(dDst, dDstDesc, bpd.diff_dst_desc());
-            memory dSrc = plan.contributionTarget(src, bpd.diff_src_desc());
+            boolean inputGradient = plan.needsGradient(bn.input()); // else computed (oneDNN always does), dropped
+            memory dSrc = inputGradient ? plan.contributionTarget(src, bpd.diff_src_desc())
+                    : b.newMemory(bpd.diff_src_desc());
             memory dGamma = plan.vector(plan.views().gradient(bn.name(), "gamma"));
             memory dBeta = plan.vector(plan.views().gradient(bn.name(), "beta"));
             plan.backward(plan.exec(b.natives.keep(new batch_normalization_backward(bpd)), b.natives.args(
                     DNNL_ARG_SRC, src.mem, DNNL_ARG_MEAN, mean, DNNL_ARG_VARIANCE, variance, DNNL_ARG_DIFF_DST, dIn,
                     DNNL_ARG_SCALE, gamma, DNNL_ARG_SHIFT, beta, DNNL_ARG_DIFF_SRC, dSrc, DNNL_ARG_DIFF_SCALE, dGamma,
                     DNNL_ARG_DIFF_SHIFT, dBeta)));
-            plan.contributed(src, dSrc, bpd.diff_src_desc());
+            if (inputGradient) {
+                plan.contributed(src, dSrc, bpd.diff_src_desc());
+            }
         });
+    }
+
+    /** A frozen batch norm: the layer's running statistics, read from the network at every step, normalise. */
+    private static Tensor frozen(OneDnnTrainingPlan plan, LoweredOp.BatchNorm bn, Tensor src) {
+        PlanBuilder b = plan.builder();
+        int flags = normalization_flags.use_global_stats.value | normalization_flags.use_scale.value
+                | normalization_flags.use_shift.value;
+        batch_normalization_forward.primitive_desc pd = b.natives.keep(new batch_normalization_forward.primitive_desc(
+                b.natives.keep(new batch_normalization_forward.desc(prop_kind.forward_inference.value, src.desc,
+                        (float) bn.epsilon(), flags)), b.eng));
+        memory mean = b.newMemory(pd.mean_desc());
+        memory variance = b.newMemory(pd.variance_desc());
+        plan.refresh(() -> {
+            double[][] stats = plan.views().runningStatistics(bn.name());
+            put(mean, stats[0]);
+            put(variance, stats[1]);
+        });
+        Tensor dst = b.allocate(src.dims, pd.dst_desc());
+        plan.forward(plan.exec(b.natives.keep(new batch_normalization_forward(pd)), b.natives.args(DNNL_ARG_SRC,
+                src.mem, DNNL_ARG_MEAN, mean, DNNL_ARG_VARIANCE, variance, DNNL_ARG_SCALE,
+                plan.vector(plan.views().param(bn.name(), "gamma")), DNNL_ARG_SHIFT,
+                plan.vector(plan.views().param(bn.name(), "beta")), DNNL_ARG_DST, dst.mem)));
+        return dst;
+    }
+
+    /** Writes {@code values}, as floats, to the start of {@code m}. */
+    private static void put(memory m, double[] values) {
+        float[] f = new float[values.length];
+        for (int i = 0; i < f.length; i++) {
+            f[i] = (float) values[i];
+        }
+        new FloatPointer(m.get_data_handle()).capacity(f.length).put(f);
     }
 
     private static double[] doubles(memory m, int n) {

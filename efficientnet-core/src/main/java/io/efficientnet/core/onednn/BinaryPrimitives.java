@@ -77,26 +77,32 @@ final class BinaryPrimitives {
         plan.forward(plan.exec(b.natives.keep(new binary(pd)), b.natives.args(DNNL_ARG_SRC_0, x.mem, DNNL_ARG_SRC_1,
                 scale.mem, DNNL_ARG_DST, dst.mem)));
         b.put(s.output(), dst);
-        plan.backwardOf(dst, () -> channelScaleBackward(plan, pd, given, givenScale, x, scale, dst));
+        plan.backwardOf(dst, () -> channelScaleBackward(plan, pd, s.input(), given, s.scale(), givenScale, x, scale,
+                dst));
     }
 
-    private static void channelScaleBackward(OneDnnTrainingPlan plan, binary.primitive_desc pd, Tensor given,
-                                             Tensor givenScale, Tensor x, Tensor scale, Tensor dst) {
+    private static void channelScaleBackward(OneDnnTrainingPlan plan, binary.primitive_desc pd, String inputName,
+                                             Tensor given, String scaleName, Tensor givenScale, Tensor x,
+                                             Tensor scale, Tensor dst) {
         if (dst.diff == null) {
             return;
         }
         PlanBuilder b = plan.builder();
         memory dy = plan.convert(dst.diff, dst.diffDesc, x.desc);
-        // dx = dy · s
-        memory dx = b.newMemory(x.desc);
-        plan.backward(plan.exec(b.natives.keep(new binary(pd)), b.natives.args(DNNL_ARG_SRC_0, dy, DNNL_ARG_SRC_1,
-                scale.mem, DNNL_ARG_DST, dx)));
+        if (plan.needsGradient(inputName)) { // dx = dy · s
+            memory dx = b.newMemory(x.desc);
+            plan.backward(plan.exec(b.natives.keep(new binary(pd)), b.natives.args(DNNL_ARG_SRC_0, dy,
+                    DNNL_ARG_SRC_1, scale.mem, DNNL_ARG_DST, dx)));
+            plan.accumulateOwned(given, dx, x.desc);
+        }
+        if (!plan.needsGradient(scaleName)) {
+            return;
+        }
         // ds = Σ_hw dy · x
         binary.desc pd2 = b.natives.keep(new binary.desc(algorithm.binary_mul, x.desc, x.desc, x.desc));
         memory prod = b.newMemory(x.desc);
         plan.backward(plan.exec(b.natives.keep(new binary(b.natives.keep(new binary.primitive_desc(pd2, b.eng)))),
                 b.natives.args(DNNL_ARG_SRC_0, dy, DNNL_ARG_SRC_1, x.mem, DNNL_ARG_DST, prod)));
-        plan.accumulateOwned(given, dx, x.desc);
         // the sum over the map as average pooling (oneDNN's jit kernel; its reduction primitive is a reference
         // loop on blocked layouts, ~200 ms per B0 step) scaled by H·W
         long[] kernel = {x.dims[2], x.dims[3]};
@@ -132,8 +138,12 @@ final class BinaryPrimitives {
                 return;
             }
             // the sum's gradient is read by no one else: x takes it over, y gets a copy (or adds it)
-            plan.accumulate(y, dst.diff, dst.diffDesc);
-            plan.accumulateOwned(x, dst.diff, dst.diffDesc);
+            if (plan.needsGradient(a.b())) {
+                plan.accumulate(y, dst.diff, dst.diffDesc);
+            }
+            if (plan.needsGradient(a.a())) {
+                plan.accumulateOwned(x, dst.diff, dst.diffDesc);
+            }
         });
     }
 }

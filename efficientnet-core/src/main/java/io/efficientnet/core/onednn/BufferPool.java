@@ -15,6 +15,14 @@ final class BufferPool implements AutoCloseable {
 
     private static final int ALIGNMENT = 64;
 
+    /**
+     * System property: when {@code true}, training plans built afterwards fill every pool buffer with NaN before each
+     * step ({@link #poison}), and each backward temporary or gradient again right after its last reader, so that a
+     * step reading what it did not write (or what another use of the same buffer wrote) shows in the loss and
+     * gradients.
+     */
+    static final String POISON_PROPERTY = "efficientnet.onednn.poisonBuffers";
+
     /** One allocation: {@code address} is aligned, {@code capacity} bytes from it are usable. */
     static final class Buffer {
         private final BytePointer raw;
@@ -52,6 +60,21 @@ final class BufferPool implements AutoCloseable {
     /** Returns a buffer for later {@link #take}s. */
     void give(Buffer b) {
         free.add(b);
+    }
+
+    /**
+     * Fills every buffer with NaN (all bits set), so that a step reading data that was not written earlier in the
+     * same run gives NaN (a check for tests: {@link #POISON_PROPERTY}).
+     */
+    void poison() {
+        for (Buffer b : all) {
+            poison(b);
+        }
+    }
+
+    /** Fills {@code b} with NaN (all bits set). */
+    static void poison(Buffer b) {
+        Pointer.memset(b.address, 0xFF, b.capacity);
     }
 
     /** Bytes allocated (the plan's activation memory). */

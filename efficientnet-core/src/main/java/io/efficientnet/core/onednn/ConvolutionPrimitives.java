@@ -143,10 +143,10 @@ final class ConvolutionPrimitives {
         convolution_forward.primitive_desc pd = b.choose(c.name(), tag -> {
             memory.desc srcDesc = plainInput ? src.desc : b.desc(src.dims, tag);
             convolution_forward.desc d = bias
-                    ? b.natives.keep(new convolution_forward.desc(prop_kind.forward_training,
+                    ? b.natives.keep(new convolution_forward.desc(plan.forwardKind(),
                             algorithm.convolution_direct, srcDesc, wAny, biasDesc, b.desc(geo.dstDims(), tag),
                             geo.strides(), geo.padL(), geo.padR()))
-                    : b.natives.keep(new convolution_forward.desc(prop_kind.forward_training,
+                    : b.natives.keep(new convolution_forward.desc(plan.forwardKind(),
                             algorithm.convolution_direct, srcDesc, wAny, b.desc(geo.dstDims(), tag), geo.strides(),
                             geo.padL(), geo.padR()));
             return b.natives.keep(new convolution_forward.primitive_desc(d, b.eng));
@@ -189,7 +189,7 @@ final class ConvolutionPrimitives {
         } else {
             weightGradient(plan, c, pd, in, dPre, dPreDesc, geo, gUser, src.dims, biasDesc);
         }
-        if (!b.isInput(c.input())) {
+        if (plan.needsGradient(c.input())) {
             convolution_backward_data.desc bd = b.natives.keep(new convolution_backward_data.desc(
                     algorithm.convolution_direct, b.any(src.dims), b.any(geo.wDims()), b.any(geo.dstDims()),
                     geo.strides(), geo.padL(), geo.padR()));

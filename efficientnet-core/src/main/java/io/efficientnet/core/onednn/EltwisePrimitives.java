@@ -69,9 +69,8 @@ final class EltwisePrimitives {
     static Activated forward(OneDnnTrainingPlan plan, Tensor given, Eltwise e) {
         PlanBuilder b = plan.builder();
         eltwise_forward.primitive_desc pd = given.dims.length != 4
-                ? primitive(b, prop_kind.forward_training, given.desc, e)
-                : b.choose(plan.building(), tag -> primitive(b, prop_kind.forward_training, b.desc(given.dims, tag),
-                        e));
+                ? primitive(b, plan.forwardKind(), given.desc, e)
+                : b.choose(plan.building(), tag -> primitive(b, plan.forwardKind(), b.desc(given.dims, tag), e));
         Tensor src = plan.asFormat(given, pd.src_desc());
         Tensor dst = b.allocate(src.dims, pd.dst_desc());
         dst.collapsed = src.collapsed;

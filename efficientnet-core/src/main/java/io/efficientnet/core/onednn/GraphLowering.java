@@ -38,6 +38,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -50,7 +51,8 @@ import java.util.Set;
  *
  * <p>Runs EfficientNet as this project builds it (plain or fast layers, fused or separate batch norm + swish,
  * Keras' or symmetric padding, with or without top, multi-scale outputs) and other graphs made of the same layer
- * kinds. Anything else is refused with the vertex's name and type.
+ * kinds. Anything else is refused with the vertex's name and type. For training, frozen layers and vertices
+ * (transfer learning) run as at inference, as DL4J runs them.
  */
 public final class GraphLowering {
 
@@ -64,6 +66,14 @@ public final class GraphLowering {
     private final List<LoweredOp> ops = new ArrayList<>();
     /** Vertex name → the tensor holding its output. */
     private final Map<String, String> tensorOf = new HashMap<>();
+    /** Vertices wrapped by transfer learning's freeze ({@code FrozenLayer}, {@code FrozenVertex}, …). */
+    private final Set<String> frozenVertices = new HashSet<>();
+    /** Ops lowered (for training) from frozen vertices. */
+    private final Set<String> frozenOps = new HashSet<>();
+    /** Vertex → a trainable vertex with parameters that it reads from, directly or not (training only). */
+    private final Map<String, String> trainableAncestor = new HashMap<>();
+    /** Whether the vertex being lowered is frozen and lowered for training. */
+    private boolean frozenNow;
 
     private GraphLowering(ComputationGraph net, boolean training) {
         if (net.getConfiguration() == null || net.params() == null) {
@@ -72,6 +82,12 @@ public final class GraphLowering {
         this.net = net;
         this.training = training;
         this.conf = net.getConfiguration();
+        conf.getVertices().forEach((name, vertex) -> {
+            if (vertex instanceof FrozenVertex || vertex instanceof LayerVertex lv
+                    && unfrozen(lv.getLayerConf().getLayer()) != lv.getLayerConf().getLayer()) {
+                frozenVertices.add(name);
+            }
+        });
     }
 
     /**
@@ -90,10 +106,13 @@ public final class GraphLowering {
      * Lowers an initialised network for training steps: nothing is folded or fused (the backward pass needs every
      * intermediate value), batch norms use batch statistics, dropout and drop-path stay; weights are not copied (a
      * step reads them from the network). The output must be a softmax {@code OutputLayer} with multi-class
-     * cross-entropy.
+     * cross-entropy. Frozen layers and vertices run as DL4J runs them, as at inference (batch norms with their running
+     * statistics, no dropout), and are listed in {@link LoweredNetwork#frozen()}; they must not read from a trainable
+     * layer (a frozen prefix, as {@code TransferLearning.GraphBuilder.setFeatureExtractor} makes it).
      *
-     * @throws IllegalArgumentException naming the vertex, for what the training engine cannot run (frozen layers,
-     *                                  dropout on a layer's input, dropout schedules, max pooling, other losses, …)
+     * @throws IllegalArgumentException naming the vertex, for what the training engine cannot run (a frozen layer
+     *                                  reading from a trainable one, dropout on a layer's input, dropout schedules, max
+     *                                  pooling, other losses, …)
      */
     public static LoweredNetwork lowerForTraining(ComputationGraph net) {
         LoweredNetwork lowered = new GraphLowering(net, true).run();
@@ -119,10 +138,14 @@ public final class GraphLowering {
                 continue;
             }
             GraphVertex vertex = conf.getVertices().get(name);
+            List<String> in = conf.getVertexInputs().get(name);
+            frozenNow = training && frozenVertices.contains(name);
+            if (training) {
+                requireFrozenPrefix(name, in);
+            }
             while (vertex instanceof FrozenVertex frozen) { // transfer learning's frozen graph vertices
                 vertex = frozen.getUnderlying();
             }
-            List<String> in = conf.getVertexInputs().get(name);
             if (vertex instanceof LayerVertex lv) {
                 if (lv.getPreProcessor() != null) {
                     throw unsupported(name, "input preprocessor " + lv.getPreProcessor().getClass().getSimpleName());
@@ -130,13 +153,8 @@ public final class GraphLowering {
                 if (in.size() != 1) {
                     throw unsupported(name, "a layer with " + in.size() + " inputs");
                 }
-                org.deeplearning4j.nn.conf.layers.Layer declared = lv.getLayerConf().getLayer();
-                org.deeplearning4j.nn.conf.layers.Layer layer = unfrozen(declared);
-                if (training && layer != declared) {
-                    throw unsupported(name, "frozen layers in training (DL4J runs them in inference mode; "
-                            + "the DL4J engine trains such graphs)");
-                }
-                if (training && !(layer instanceof DropoutLayer) && layer.getIDropout() != null) {
+                org.deeplearning4j.nn.conf.layers.Layer layer = unfrozen(lv.getLayerConf().getLayer());
+                if (training && !frozenNow && !(layer instanceof DropoutLayer) && layer.getIDropout() != null) {
                     throw unsupported(name, "dropout on a layer's input (" + layer.getIDropout() + ") in training");
                 }
                 if (channels < 0 && in.get(0).equals(input) && layer instanceof ConvolutionLayer c) {
@@ -159,7 +177,29 @@ public final class GraphLowering {
             throw new IllegalArgumentException("the network input '" + input + "' must feed a convolution");
         }
         List<String> outputs = conf.getNetworkOutputs().stream().map(this::tensor).toList();
-        return new LoweredNetwork(input, channels, ops, outputs);
+        return new LoweredNetwork(input, channels, ops, outputs, frozenOps);
+    }
+
+    /**
+     * Records whether {@code vertex} reads from a trainable layer, and refuses a frozen vertex that does: DL4J's
+     * {@code FrozenLayer} passes no gradient to its input, which the engine does not reproduce.
+     */
+    private void requireFrozenPrefix(String vertex, List<String> in) {
+        for (String u : in) {
+            String t = trainableAncestor.get(u);
+            if (t == null && !frozenVertices.contains(u) && net.getVertex(u).numParams() > 0) {
+                t = u;
+            }
+            if (t != null) {
+                trainableAncestor.put(vertex, t);
+                if (frozenVertices.contains(vertex)) {
+                    throw unsupported(vertex, "a frozen vertex that reads from the trainable '" + t + "' in training"
+                            + " (only frozen vertices whose ancestors with parameters are frozen too, as"
+                            + " setFeatureExtractor freezes them)");
+                }
+                return;
+            }
+        }
     }
 
     /** The layer inside a transfer-learning freeze wrapper (frozen or not makes no difference at inference). */
@@ -180,7 +220,7 @@ public final class GraphLowering {
             batchNorm(name, bn, tensor(in));
         } else if (layer instanceof ActivationLayer a) {
             activation(name, Eltwise.of(a.getActivationFn(), name), in);
-        } else if (layer instanceof DropoutLayer d && training) {
+        } else if (layer instanceof DropoutLayer d && training && !frozenNow) {
             add(dropout(name, d, tensor(in)));
         } else if (layer instanceof DropoutLayer) {
             alias(name, in); // identity at inference (dropout and drop-path alike)
@@ -200,8 +240,26 @@ public final class GraphLowering {
         if (training && bn.isLockGammaBeta()) {
             throw unsupported(name, "a batch norm with locked gamma/beta in training");
         }
+        if (training && flatFeatures(in)) {
+            // oneDNN's float32 batch statistics of such features (a small spread about a large mean) missed the
+            // float64 result by several times DL4J's float32 error
+            throw unsupported(name, "a batch norm on [N, C] features (after global pooling or a dense layer) in "
+                    + "training");
+        }
         add(new LoweredOp.BatchNorm(name, in, name, bn.getNOut(), bn.getEps(),
                 bn instanceof FastBatchNormalization f && f.isSwish()));
+    }
+
+    /** Whether {@code tensor} is {@code [N, C]}: a collapsing global pooling's or a dense layer's output. */
+    private boolean flatFeatures(String tensor) {
+        for (int i = ops.size() - 1; i >= 0; i--) {
+            LoweredOp op = ops.get(i);
+            if (op.output().equals(tensor)) {
+                return op instanceof LoweredOp.GlobalPool p ? p.collapse() : op instanceof LoweredOp.Dense
+                        || op.inputs().size() == 1 && flatFeatures(op.inputs().get(0));
+            }
+        }
+        return false;
     }
 
     private LoweredOp.Dropout dropout(String name, DropoutLayer layer, String in) {
@@ -307,6 +365,9 @@ public final class GraphLowering {
     }
 
     private void add(LoweredOp op) {
+        if (frozenNow) {
+            frozenOps.add(op.name());
+        }
         ops.add(op);
         tensorOf.put(op.output(), op.output());
     }

@@ -64,7 +64,8 @@ final class InferenceFusion {
                 add(readingFused(op));
             }
         }
-        return new LoweredNetwork(input, net.inputChannels(), ops, net.outputs().stream().map(this::tensor).toList());
+        return new LoweredNetwork(input, net.inputChannels(), ops, net.outputs().stream().map(this::tensor).toList(),
+                Set.of());
     }
 
     /** {@code op} reading the fused network's tensors. */

@@ -94,22 +94,20 @@ final class InnerProductPrimitives {
         long n = src.dims[0];
         long[] wDims = weightDims(dn, src.dims.length);
         INDArray wParam = plan.views().param(dn.name(), "W"); // DL4J: [in, out]
-        INDArray wGrad = plan.views().gradient(dn.name(), "W");
         memory.desc wUserDesc = weightsDesc(b, wDims, wParam, fourD);
-        memory.desc wGradDesc = weightsDesc(b, wDims, wGrad, fourD);
         long[] dstDims = {n, dn.out()};
         boolean bias = dn.bias() != null;
         memory.desc biasDesc = bias ? b.vector(dn.out()) : null;
         inner_product_forward.desc d = bias
-                ? b.natives.keep(new inner_product_forward.desc(prop_kind.forward_training, src.desc, b.any(wDims),
+                ? b.natives.keep(new inner_product_forward.desc(plan.forwardKind(), src.desc, b.any(wDims),
                         biasDesc, b.any(dstDims)))
-                : b.natives.keep(new inner_product_forward.desc(prop_kind.forward_training, src.desc, b.any(wDims),
+                : b.natives.keep(new inner_product_forward.desc(plan.forwardKind(), src.desc, b.any(wDims),
                         b.any(dstDims)));
         inner_product_forward.primitive_desc pd = b.natives.keep(new inner_product_forward.primitive_desc(d, b.eng));
         memory wUser = plan.viewMemory(wUserDesc, wParam);
         memory w = b.newMemory(pd.weights_desc());
         plan.refresh(plan.reorder(wUser, w));
-        boolean dataGradient = !b.isInput(dn.input());
+        boolean dataGradient = plan.needsGradient(dn.input());
         inner_product_backward_data.primitive_desc bdpd = dataGradient
                 ? backwardData(b, src.dims, wDims, dstDims, pd) : null;
         memory wForData = dataGradient ? weightsFor(plan, bdpd.weights_desc(), w, pd.weights_desc(), wUser) : null;
@@ -148,7 +146,8 @@ final class InnerProductPrimitives {
                 bargs.put(DNNL_ARG_DIFF_BIAS, plan.vector(plan.views().gradient(dn.name(), "b")));
             }
             plan.backward(plan.exec(b.natives.keep(new inner_product_backward_weights(bwpd)), bargs));
-            plan.backward(plan.reorder(dW, plan.viewMemory(wGradDesc, wGrad)));
+            INDArray wGrad = plan.views().gradient(dn.name(), "W");
+            plan.backward(plan.reorder(dW, plan.viewMemory(weightsDesc(b, wDims, wGrad, fourD), wGrad)));
             if (dataGradient) {
                 memory dSrc = plan.contributionTarget(src, bdpd.diff_src_desc());
                 plan.backward(plan.exec(b.natives.keep(new inner_product_backward_data(bdpd)), b.natives.args(

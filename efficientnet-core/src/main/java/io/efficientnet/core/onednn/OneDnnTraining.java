@@ -33,9 +33,12 @@ import java.util.List;
  * <p>A step equals {@code fit}'s within float rounding (tested without dropout: loss, every parameter's update,
  * running statistics and optimizer state). Dropout and drop-path masks are drawn from a seed taken from ND4J's random
  * generator at each step: repeatable, not mask-for-mask DL4J's. Runs the graphs this project builds (float32,
- * this project's or DL4J's batch norm, average pooling, a softmax {@code OutputLayer} with multi-class cross-entropy);
- * frozen layers and other layer kinds are refused with the vertex's name. Calls are serialised; threads come from
- * {@code OMP_NUM_THREADS}.
+ * this project's or DL4J's batch norm, average pooling, a softmax {@code OutputLayer} with multi-class cross-entropy),
+ * also with the frozen layers of transfer learning ({@code TransferLearning.GraphBuilder.setFeatureExtractor}): as in
+ * DL4J they run as at inference (batch norms normalise with their running statistics and leave them as they are) and
+ * their parameters do not change; the ops that only frozen layers feed get no backward pass. Other layer kinds, and
+ * a frozen layer that reads from a trainable one, are refused with the vertex's name. Calls are serialised; threads
+ * come from {@code OMP_NUM_THREADS}.
  */
 public final class OneDnnTraining implements AutoCloseable {
 
@@ -98,7 +101,8 @@ public final class OneDnnTraining implements AutoCloseable {
      * {@code [N, classes]}.
      *
      * @return the loss of the batch before the update, with the regularisation term (what {@code model.score()}
-     *         gives after {@code fit})
+     *         gives after {@code fit}); not finite, and nothing applied, when the loss or any gradient or batch-norm
+     *         statistic update of the step is not finite
      */
     public synchronized double fit(INDArray features, INDArray labels) {
         if (closed) {
@@ -124,6 +128,11 @@ public final class OneDnnTraining implements AutoCloseable {
         if (!Double.isFinite(loss)) {
             // nothing has been applied: the gradients are in the gradient array only
             return loss;
+        }
+        if (!update.gradientIsFinite()) {
+            // a finite loss with a non-finite gradient or running-statistic update (an overflow in the backward
+            // pass): applying it would leave non-finite weights or statistics that only inference shows
+            return Double.NaN;
         }
         double score = loss + model.calcRegularizationScore(true);
         update.apply(score, (int) n);
@@ -186,6 +195,15 @@ public final class OneDnnTraining implements AutoCloseable {
             String key = RunningStatistics.varianceKey(logStd);
             double[] runningVar = RunningStatistics.variance(logStd, l.getParam(key).toDoubleVector());
             write(gradient(layer, key), RunningStatistics.varianceGradient(d, logStd, runningVar, variance));
+        }
+
+        @Override
+        public double[][] runningStatistics(String layer) {
+            Layer l = model.getLayer(layer); // a frozen layer's conf() and getParam() are its wrapped layer's
+            boolean logStd = ((BatchNormalization) l.conf().getLayer()).isUseLogStd();
+            double[] mean = l.getParam(BatchNormalizationParamInitializer.GLOBAL_MEAN).toDoubleVector();
+            double[] stored = l.getParam(RunningStatistics.varianceKey(logStd)).toDoubleVector();
+            return new double[][] {mean, RunningStatistics.variance(logStd, stored)};
         }
 
         private void write(INDArray view, double[] values) {

@@ -25,6 +25,7 @@ import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_DST;
 import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_SRC_0;
 import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_SRC_1;
 import static org.bytedeco.dnnl.global.dnnl.algorithm;
+import static org.bytedeco.dnnl.global.dnnl.prop_kind;
 
 /**
  * One training step of a {@link LoweredNetwork} (lowered for training) for one input shape, as oneDNN primitives:
@@ -32,7 +33,8 @@ import static org.bytedeco.dnnl.global.dnnl.algorithm;
  * activation gradient in the blocked format oneDNN chooses. Weights are read from the network's parameter views and
  * gradients written into its gradient views (the DL4J layouts) by reorders at every step, so the network's own
  * updater takes the step afterwards. Java-side work (dropout masks, the loss, batch norm's running-statistic updates)
- * runs between primitives. Not thread-safe.
+ * runs between primitives. Frozen ops run as at inference; ops whose output needs no gradient ({@link GradientFlow})
+ * get no backward steps. Not thread-safe.
  */
 final class OneDnnTrainingPlan implements PlanCache.Plan {
 
@@ -46,6 +48,9 @@ final class OneDnnTrainingPlan implements PlanCache.Plan {
 
         /** Called after the forward pass of a batch norm with the batch mean and biased variance per channel. */
         void batchStatistics(String layer, double[] mean, double[] variance);
+
+        /** A batch norm's running mean and variance per channel, {@code {mean, variance}}. */
+        double[][] runningStatistics(String layer);
     }
 
     /** Builds the backward steps of op {@code op} whose forward output is {@code output}. */
@@ -55,6 +60,10 @@ final class OneDnnTrainingPlan implements PlanCache.Plan {
     private final PlanBuilder builder;
     private final Views views;
     private final SoftmaxCrossEntropy loss;
+    private final GradientFlow flow;
+    private final Set<String> frozen;
+    /** Whether the op being built gets no backward steps (its forward primitives are built for inference). */
+    private boolean inferenceOnly;
     /** Steps of one training step, in order: weight refresh, forward, loss, backward, gradient write-back. */
     private final List<Runnable> refresh = new ArrayList<>();
     private final List<Runnable> forward = new ArrayList<>();
@@ -66,10 +75,14 @@ final class OneDnnTrainingPlan implements PlanCache.Plan {
     /** The op whose steps are being built (labels steps in {@link #implementations}). */
     private String building = "input";
     private SplittableRandom random = new SplittableRandom(0);
+    /** Whether every step starts with all pool buffers NaN ({@link BufferPool#POISON_PROPERTY}). */
+    private final boolean poison = Boolean.getBoolean(BufferPool.POISON_PROPERTY);
 
     OneDnnTrainingPlan(LoweredNetwork net, long[] inputShape, Views views, ActivationLayout layout, engine eng,
                        stream strm) {
         this.views = views;
+        this.flow = GradientFlow.of(net);
+        this.frozen = net.frozen();
         this.builder = new PlanBuilder(net.input(), inputShape, layout, eng, strm,
                 p -> p.get_kind().toString().toLowerCase(Locale.ROOT) + " " + KernelChoice.impl(p));
         LoweredOp.Dense head = (LoweredOp.Dense) net.ops().get(net.ops().size() - 1);
@@ -78,7 +91,12 @@ final class OneDnnTrainingPlan implements PlanCache.Plan {
             for (LoweredOp op : net.ops()) {
                 try {
                     building = op.name();
+                    inferenceOnly = !flow.needs(op.output());
+                    int builders = backwardBuilders.size();
                     build(op);
+                    if (inferenceOnly) {
+                        backwardBuilders.subList(builders, backwardBuilders.size()).clear();
+                    }
                 } catch (RuntimeException e) {
                     throw new IllegalArgumentException("op '" + op.name() + "' (" + op.getClass().getSimpleName()
                             + ") for input " + Arrays.toString(inputShape) + ": " + e.getMessage(), e);
@@ -112,6 +130,9 @@ final class OneDnnTrainingPlan implements PlanCache.Plan {
         random = new SplittableRandom(seed);
         builder.bindInput(x.data().address());
         loss.labels(y);
+        if (poison) {
+            builder.poisonBuffers();
+        }
         for (Runnable r : refresh) {
             r.run();
         }
@@ -173,7 +194,13 @@ final class OneDnnTrainingPlan implements PlanCache.Plan {
             dead.add(b.output().diff);
         }
         for (memory m : dead) {
-            builder.free(m);
+            BufferPool.Buffer freed = builder.free(m);
+            if (poison && freed != null) { // its last reader has run: NaN until its next use writes it
+                backward.add(() -> {
+                    builder.strm._wait();
+                    BufferPool.poison(freed);
+                });
+            }
         }
     }
 
@@ -189,6 +216,21 @@ final class OneDnnTrainingPlan implements PlanCache.Plan {
 
     SoftmaxCrossEntropy loss() {
         return loss;
+    }
+
+    /** Whether the backward pass needs the gradient of tensor {@code name} (never the network input's). */
+    boolean needsGradient(String name) {
+        return flow.needs(name);
+    }
+
+    /** Whether op {@code name} comes from a frozen layer (it runs as at inference, its parameters do not train). */
+    boolean isFrozen(String name) {
+        return frozen.contains(name);
+    }
+
+    /** The forward propagation kind of the op being built: for inference where it gets no backward steps. */
+    prop_kind forwardKind() {
+        return inferenceOnly ? prop_kind.forward_inference : prop_kind.forward_training;
     }
 
     /** The random generator of the running step (dropout masks). */

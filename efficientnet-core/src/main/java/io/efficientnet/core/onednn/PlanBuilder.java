@@ -146,12 +146,13 @@ final class PlanBuilder implements AutoCloseable {
         return m;
     }
 
-    /** Hands a {@link #newMemory}'s buffer back to the pool. */
-    void free(memory m) {
+    /** Hands a {@link #newMemory}'s buffer back to the pool; returns that buffer (null if it had none). */
+    BufferPool.Buffer free(memory m) {
         BufferPool.Buffer b = buffers.remove(m);
         if (b != null) {
             pool.give(b);
         }
+        return b;
     }
 
     /** Starts recording the memories {@link #newMemory} makes. */
@@ -164,6 +165,11 @@ final class PlanBuilder implements AutoCloseable {
         List<memory> t = tracked;
         tracked = null;
         return t;
+    }
+
+    /** Fills every pool buffer with NaN ({@link BufferPool#poison}). */
+    void poisonBuffers() {
+        pool.poison();
     }
 
     /** Bytes of activation (and gradient) buffers. */

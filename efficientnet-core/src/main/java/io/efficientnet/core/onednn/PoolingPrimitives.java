@@ -53,7 +53,7 @@ final class PoolingPrimitives {
         Tensor src = b.require4d(p.input(), -1);
         long[] dstDims = {src.dims[0], src.dims[1], 1, 1};
         long[] kernel = {src.dims[2], src.dims[3]};
-        pooling_forward.desc d = b.natives.keep(new pooling_forward.desc(prop_kind.forward_training,
+        pooling_forward.desc d = b.natives.keep(new pooling_forward.desc(plan.forwardKind(),
                 algorithm.pooling_avg_exclude_padding, src.desc, b.any(dstDims), ONES, kernel, ZEROS, ZEROS));
         pooling_forward.primitive_desc pd = b.natives.keep(new pooling_forward.primitive_desc(d, b.eng));
         Tensor dst = b.allocate(dstDims, pd.dst_desc());

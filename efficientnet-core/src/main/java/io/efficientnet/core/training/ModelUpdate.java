@@ -65,6 +65,14 @@ public final class ModelUpdate {
     }
 
     /**
+     * Whether every entry of the model's flattened gradient array (gradients and batch norm's running-statistic
+     * updates) is finite.
+     */
+    public boolean gradientIsFinite() {
+        return Double.isFinite(model.getFlattenedGradients().sumNumber().doubleValue());
+    }
+
+    /**
      * One optimizer step from the gradient now in the model's flattened gradient array (sums over the batch's
      * {@code batchSize} examples), as DL4J's stochastic gradient descent does it after {@code computeGradientAndScore}.
      */

@@ -3,6 +3,7 @@ package io.efficientnet.core.onednn;
 import io.efficientnet.core.EfficientNet;
 import io.efficientnet.core.model.Variant;
 import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.deeplearning4j.nn.transferlearning.TransferLearning;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -20,8 +21,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
- * Every primitive of B0 and B3 plans (inference and training, batch 1 and 8) runs a jit kernel, never one of
- * oneDNN's reference loops, on whatever CPU runs the test, in the default blocked layout and with activations forced
+ * Every primitive of B0 and B3 plans (inference and training, batch 1 and 8; B0 frozen for transfer learning) runs a
+ * jit kernel, never one of oneDNN's reference loops, on whatever CPU runs the test, in the default blocked layout and with activations forced
  * to channels-last (the layout AVX-512 convolutions pick by themselves, so that an AVX2 machine exercises it too).
  */
 @Tag("numeric")
@@ -64,6 +65,20 @@ class NoReferenceKernelsTest {
                     assertNoReference(training.implementations(batch, 3, res, res),
                             v + " training, batch " + batch + ", " + layout);
                 }
+            }
+        }
+    }
+
+    /** Transfer learning's plans: frozen batch norms with running statistics, forward-only and boundary ops. */
+    @ParameterizedTest
+    @EnumSource(ActivationLayout.class)
+    void frozenTrainingPlansRunOnlyJitKernels(ActivationLayout layout) {
+        for (String frozenUpTo : List.of("top_activation", "block5c_add")) {
+            ComputationGraph net = new TransferLearning.GraphBuilder(network(Variant.B0))
+                    .setFeatureExtractor(frozenUpTo).build();
+            try (OneDnnTraining training = OneDnnTraining.of(net, layout)) {
+                assertNoReference(training.implementations(8, 3, 224, 224),
+                        "B0 frozen up to " + frozenUpTo + ", batch 8, " + layout);
             }
         }
     }
