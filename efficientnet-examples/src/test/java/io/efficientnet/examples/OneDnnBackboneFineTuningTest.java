@@ -54,7 +54,7 @@ class OneDnnBackboneFineTuningTest {
         ComputationGraph backbone = Backbone.fashion().classifier();
         ComputationGraph net = new TransferLearning.GraphBuilder(backbone)
                 .fineTuneConfiguration(new FineTuneConfiguration.Builder().updater(new Adam(1e-3)).seed(42L).build())
-                .setFeatureExtractor(inputOf(backbone, from))
+                .setFeatureExtractor(TransferStudy.inputOfFirst(backbone, from))
                 .nOutReplace("predictions", 5, WeightInit.XAVIER).build();
         Map<String, INDArray> frozenStart = new HashMap<>();
         for (Layer l : net.getLayers()) {
@@ -90,16 +90,5 @@ class OneDnnBackboneFineTuningTest {
             }
         }
         return true;
-    }
-
-    /** The vertex feeding the first vertex whose name starts with {@code prefix} (TransferStudy's choice). */
-    private static String inputOf(ComputationGraph net, String prefix) {
-        for (int i : net.topologicalSortOrder()) {
-            String name = net.getVertices()[i].getVertexName();
-            if (name.startsWith(prefix)) {
-                return net.getConfiguration().getVertexInputs().get(name).get(0);
-            }
-        }
-        throw new IllegalArgumentException(prefix);
     }
 }

@@ -134,14 +134,6 @@ class OneDnnFrozenTrainingTest {
                 .setOutputs("predictions").build();
     }
 
-    private static INDArray oneHot(int n, int classes) {
-        INDArray y = Nd4j.zeros(DataType.FLOAT, n, classes);
-        for (int i = 0; i < n; i++) {
-            y.putScalar(i, (i * 3) % classes, 1f);
-        }
-        return y;
-    }
-
     private static List<String> frozenLayers(ComputationGraph net) {
         List<String> names = new ArrayList<>();
         for (Layer l : net.getLayers()) {
@@ -172,19 +164,11 @@ class OneDnnFrozenTrainingTest {
         Nd4j.getRandom().setSeed(100);
         INDArray x = Nd4j.randn(DataType.FLOAT, batch, 3, res, res);
         int classes = (int) plain.getLayer("predictions").getParam("b").length();
-        INDArray y = oneHot(batch, classes);
+        INDArray y = OneDnnTrainingTest.oneHot(batch, classes);
         try (OneDnnTraining training = OneDnnTraining.of(engine)) {
             plain.fit(new INDArray[] {x}, new INDArray[] {y});
             exact.fit(new INDArray[] {x.castTo(DataType.DOUBLE)}, new INDArray[] {y.castTo(DataType.DOUBLE)});
-            double loss = training.fit(x, y);
-            assertAsCloseToExact(exact.score(), plain.score(), loss, "loss");
-            assertAsCloseToExact(exact.params().castTo(DataType.FLOAT).sub(start), plain.params().sub(start),
-                    engine.params().sub(start), "update");
-            INDArray state = exact.getUpdater().getStateViewArray();
-            if (state != null) {
-                assertAsCloseToExact(state, plain.getUpdater().getStateViewArray(),
-                        engine.getUpdater().getStateViewArray(), "optimizer state");
-            }
+            OneDnnTrainingTest.assertStepAsCloseToExact(exact, plain, engine, start, training.fit(x, y));
             for (String name : frozen) {
                 assertEquals(frozenStart.get(name), plain.getLayer(name).params(), "fit: frozen " + name);
                 assertEquals(frozenStart.get(name), engine.getLayer(name).params(), "frozen " + name);
@@ -318,7 +302,7 @@ class OneDnnFrozenTrainingTest {
                 .build().init();
         Nd4j.getRandom().setSeed(11);
         INDArray x = Nd4j.randn(DataType.FLOAT, 18, 3, 32, 32);
-        INDArray y = oneHot(18, CLASSES);
+        INDArray y = OneDnnTrainingTest.oneHot(18, CLASSES);
         try (OneDnnTraining training = OneDnnTraining.of(classifier)) {
             for (int i = 0; i < 10; i++) { // running statistics of its own, as a trained backbone has
                 training.fit(x.get(org.nd4j.linalg.indexing.NDArrayIndex.interval(0, 8)),
@@ -334,7 +318,7 @@ class OneDnnFrozenTrainingTest {
             List<String> frozen = frozenLayers(net);
             Map<String, INDArray> frozenStart = new HashMap<>();
             frozen.forEach(name -> frozenStart.put(name, net.getLayer(name).params().dup()));
-            INDArray y3 = oneHot(18, 3);
+            INDArray y3 = OneDnnTrainingTest.oneHot(18, 3);
             try (OneDnnTraining training = OneDnnTraining.of(net)) {
                 for (int step = 0; step < 12; step++) {
                     // 8 + 8 + 2: two batch sizes, two plans, as an epoch's last batch makes them
@@ -384,7 +368,7 @@ class OneDnnFrozenTrainingTest {
             };
             Nd4j.getRandom().setSeed(1);
             INDArray x = Nd4j.randn(DataType.FLOAT, 16, 3, 32, 32);
-            INDArray y = oneHot(16, (int) net.getLayer("predictions").getParam("b").length());
+            INDArray y = OneDnnTrainingTest.oneHot(16, (int) net.getLayer("predictions").getParam("b").length());
             try (OneDnnTraining training = OneDnnTraining.of(net)) {
                 training.fit(x, y);
                 long t0 = System.nanoTime();

@@ -44,7 +44,7 @@ class OneDnnTrainingTest {
                 .dropoutRate(dropout).dropPathRate(dropPath).seed(3);
     }
 
-    private static INDArray oneHot(int n, int classes) {
+    static INDArray oneHot(int n, int classes) {
         INDArray y = Nd4j.zeros(DataType.FLOAT, n, classes);
         for (int i = 0; i < n; i++) {
             y.putScalar(i, (i * 3) % classes, 1f);
@@ -58,6 +58,23 @@ class OneDnnTrainingTest {
      * close to float64 as DL4J's float32 {@code fit} ({@link Float64Checks#assertAsCloseToExact}). A wrong gradient
      * anywhere shows as an error 100× DL4J's or more.
      */
+    /**
+     * After one step from {@code start}: the engine's loss, the update of every parameter (weights, γ/β, and batch
+     * norm's running mean and variance) and the optimizer state are as close to the float64 {@code exact} step as
+     * float32 {@code fit} ({@code plain}) is.
+     */
+    static void assertStepAsCloseToExact(ComputationGraph exact, ComputationGraph plain, ComputationGraph engine,
+                                         INDArray start, double loss) {
+        assertAsCloseToExact(exact.score(), plain.score(), loss, "loss");
+        assertAsCloseToExact(exact.params().castTo(DataType.FLOAT).sub(start), plain.params().sub(start),
+                engine.params().sub(start), "update");
+        INDArray state = exact.getUpdater().getStateViewArray();
+        if (state != null) {
+            assertAsCloseToExact(state, plain.getUpdater().getStateViewArray(),
+                    engine.getUpdater().getStateViewArray(), "optimizer state");
+        }
+    }
+
     private static void assertSameStep(EfficientNet.Builder builder, int batch, int res) {
         assertSameStep(builder, batch, res, ActivationLayout.BLOCKED);
     }
@@ -84,16 +101,8 @@ class OneDnnTrainingTest {
             plain.fit(new INDArray[] {x}, new INDArray[] {y});
             exact.fit(new INDArray[] {x.castTo(DataType.DOUBLE)}, new INDArray[] {y.castTo(DataType.DOUBLE)});
             double loss = training.fit(x, y);
-            assertAsCloseToExact(exact.score(), plain.score(), loss, "loss");
+            assertStepAsCloseToExact(exact, plain, engine, start, loss);
             assertEquals(loss, engine.score(), 0.0, "model.score() after the step");
-            // the update of every parameter: weights, γ/β, and batch norm's running mean and variance
-            assertAsCloseToExact(exact.params().castTo(DataType.FLOAT).sub(start), plain.params().sub(start),
-                    engine.params().sub(start), "update");
-            INDArray state = exact.getUpdater().getStateViewArray();
-            if (state != null) {
-                assertAsCloseToExact(state, plain.getUpdater().getStateViewArray(),
-                        engine.getUpdater().getStateViewArray(), "optimizer state");
-            }
             assertEquals(1, engine.getIterationCount());
             Nd4j.getRandom().setSeed(7);
             INDArray probe = Nd4j.randn(DataType.FLOAT, 3, 3, res, res);
