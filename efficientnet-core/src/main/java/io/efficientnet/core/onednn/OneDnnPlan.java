@@ -13,6 +13,7 @@ import org.nd4j.linalg.api.memory.pointers.PagedPointer;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
+import java.lang.ref.Reference;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -88,6 +89,7 @@ final class OneDnnPlan implements PlanCache.Plan {
             s.run();
         }
         builder.strm._wait();
+        Reference.reachabilityFence(input); // read through its address only (see OneDnnTrainingPlan#run)
         return result;
     }
 

@@ -10,6 +10,7 @@ import org.bytedeco.javacpp.Pointer;
 import org.nd4j.linalg.api.memory.pointers.PagedPointer;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
+import java.lang.ref.Reference;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
@@ -143,6 +144,9 @@ final class OneDnnTrainingPlan implements PlanCache.Plan {
             r.run();
         }
         builder.strm._wait();
+        // the primitives read x through its address only: without the fence the JIT may let x be collected, and
+        // ND4J free and reuse its memory, while the step still reads it
+        Reference.reachabilityFence(x);
         return loss.loss();
     }
 
