@@ -65,8 +65,8 @@ public final class ModelUpdate {
     }
 
     /**
-     * Whether every entry of the model's flattened gradient array (gradients and batch norm's running-statistic
-     * updates) is finite.
+     * Whether the sum of the model's flattened gradient array (gradients and batch norm's running-statistic updates)
+     * is finite: false when any entry is not finite, and when the entries are so large that their float sum overflows.
      */
     public boolean gradientIsFinite() {
         return Double.isFinite(model.getFlattenedGradients().sumNumber().doubleValue());
